@@ -1,0 +1,27 @@
+"""jaxprobe: probing what neural networks learn through their backward flows.
+
+The core idea (see the README's architecture section): every probe of the seeds is a backward
+flow, a signal sent down through the transposed Jacobians of a network's affine maps with a rule
+applied at each nonlinearity. ``jaxprobe.models`` builds networks with a forward trace,
+``jaxprobe.flows`` runs the flows, ``jaxprobe.rules`` holds the rules.
+"""
+
+from jaxprobe.direct_losses import bp_direct_loss, fp_direct_loss
+from jaxprobe.flows import (
+    FlowResult,
+    backward_flow,
+    bp_dnn_targets,
+    deconvnet,
+    exact_filter,
+    guided_backprop,
+    guided_bp_dnn,
+    neuron_flow,
+    random_backward_params,
+    run_flow,
+    saliency,
+)
+from jaxprobe.losses import accuracy, softmax_cross_entropy
+from jaxprobe.models import Network, Stage, Trace, cnn1d, cnn2d, mlp, seed002_cnn, vgg_mnist
+from jaxprobe.rules import RULES
+
+__version__ = "0.1.0"

@@ -1,0 +1,244 @@
+"""Backward flows: one engine, many rules (see ``jaxprobe.rules``).
+
+The engine starts with a signal at layer l and walks down: through the transposed affine map of
+each stage (``jax.vjp`` of pool → reshape → affine at the forward input, i.e. Pᵀ Wᵀ, unpooling
+included), then the rule at the nonlinearity below. It records the signal at every pre-activation
+z_k (``targets``, the õ_k of seed 000) and at every activation o_k (``reconstructions``, the z̃_k of
+seed 000; index 0 is input space).
+
+Every public function takes one example or a batch (leading axis N), checks its arguments, and
+runs a jit-compiled, vmapped core. All are jit-able (``model``, ``layer`` and ``rule`` static) and
+vmap-able over inputs, target units and stacked parameters.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxprobe import validation
+from jaxprobe.models import Network, Params, Trace
+from jaxprobe.rules import RULES, get_rule
+
+
+class FlowResult(NamedTuple):
+    """Signals of a backward flow.
+
+    ``targets[k-1]`` is the signal at z_k for k = 1..layer (õ_k in seed 000 eq. 4);
+    ``reconstructions[k]`` is the signal at o_k for k = 0..layer-1 (z̃_k; index 0 = input space).
+    """
+
+    targets: tuple
+    reconstructions: tuple
+
+
+def run_flow(
+    model: Network,
+    params: Params,
+    trace: Trace,
+    signal: jax.Array,
+    *,
+    layer: int,
+    rule: str,
+    start: str = "pre",
+    backward_params: Optional[Params] = None,
+) -> FlowResult:
+    """The engine, for one example whose forward ``trace`` is given.
+
+    ``signal`` lives at z_layer (``start='pre'``) or at o_layer (``start='post'``; the rule of
+    layer ``layer`` is applied first). ``backward_params`` replaces the weights of the transposed
+    maps (the random-weight flows of seed 004); the pooling switches stay those of ``params``.
+    """
+    rule_fn = get_rule(rule)
+    bparams = params if backward_params is None else backward_params
+    stages = model.stages
+    g = signal
+    if start == "post":
+        g = rule_fn(g, trace.pre[layer - 1], stages[layer - 1].activation)
+    targets, recons = [], []
+    for k in range(layer, 0, -1):
+        targets.append(g)
+        _, transpose = jax.vjp(partial(model.stage_affine, bparams, k), trace.inputs[k - 1])
+        (g,) = transpose(g)
+        recons.append(g)
+        if k > 1:
+            g = rule_fn(g, trace.pre[k - 2], stages[k - 2].activation)
+    return FlowResult(tuple(reversed(targets)), tuple(reversed(recons)))
+
+
+# ------------------------------------------------------------------ jit-compiled cores (one example)
+def _one_hot(model: Network, label):
+    return jax.nn.one_hot(label, model.n_classes, dtype=jnp.float32)
+
+
+@partial(jax.jit, static_argnames=("model", "layer", "rule", "start"))
+def _flow_core(model, params, x, signal, layer, rule, start, backward_params):
+    trace = model._trace_one(params, x)
+    return run_flow(model, params, trace, signal, layer=layer, rule=rule, start=start,
+                    backward_params=backward_params)
+
+
+def _top_flow_one(model, params, x, label, rule, from_prediction):
+    """A flow from the logits for one example: p − y (``from_prediction``) or y one-hot."""
+    trace = model._trace_one(params, x)
+    y = _one_hot(model, label)
+    signal = jax.nn.softmax(trace.pre[-1]) - y if from_prediction else y
+    return run_flow(model, params, trace, signal, layer=model.n_layers, rule=rule)
+
+
+@partial(jax.jit, static_argnames=("model", "rule", "from_prediction"))
+def _top_flow_batch(model, params, x, labels, rule, from_prediction):
+    return jax.vmap(_top_flow_one, (None, None, 0, 0, None, None))(model, params, x, labels, rule,
+                                                                    from_prediction)
+
+
+def _unit_signal(model, trace, layer, unit, weight_by_activation):
+    o = trace.post[layer - 1]
+    delta = jnp.zeros(o.size, o.dtype).at[unit].set(1.0).reshape(o.shape)
+    return delta * o if weight_by_activation else delta
+
+
+def _neuron_flow_one(model, params, x, unit, layer, rule, weight_by_activation, backward_params):
+    trace = model._trace_one(params, x)
+    signal = _unit_signal(model, trace, layer, unit, weight_by_activation)
+    return run_flow(model, params, trace, signal, layer=layer, rule=rule, start="post",
+                    backward_params=backward_params)
+
+
+@partial(jax.jit, static_argnames=("model", "layer", "rule", "weight_by_activation"))
+def _neuron_flow_batch(model, params, x, units, layer, rule, weight_by_activation, backward_params):
+    fn = partial(_neuron_flow_one, model, layer=layer, rule=rule,
+                 weight_by_activation=weight_by_activation, backward_params=backward_params)
+    return jax.vmap(fn, (None, 0, 0))(params, x, units)
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_layer(model: Network, layer) -> int:
+    if not isinstance(layer, (int, np.integer)) or isinstance(layer, bool):
+        raise TypeError(f"layer must be a Python int in 1..{model.n_layers}, got {layer!r}.")
+    if not 1 <= layer <= model.n_layers:
+        raise ValueError(f"layer must be in 1..{model.n_layers} (stages of this network), got {layer}.")
+    return int(layer)
+
+
+def _batch(model, x, per_example, name, size, what):
+    """Validates x and one per-example integer argument; returns batched arrays and a flag."""
+    batched = validation.check_input("x", x, model.input_shape)
+    validation.check_index(name, per_example, size, what)
+    x = jnp.asarray(x)
+    per_example = jnp.asarray(per_example, jnp.int32)
+    if not batched:
+        if per_example.ndim != 0:
+            raise ValueError(f"{name} must be a single integer for one example, got shape {per_example.shape}.")
+        return x[None], per_example[None], False
+    n = x.shape[0]
+    if per_example.ndim == 0:
+        per_example = jnp.broadcast_to(per_example, (n,))
+    if per_example.shape != (n,):
+        raise ValueError(f"{name} must be one integer or one per example, shape ({n},); got shape {per_example.shape}.")
+    return x, per_example, True
+
+
+def _unbatch(tree, batched):
+    return tree if batched else jax.tree.map(lambda a: a[0], tree)
+
+
+# ------------------------------------------------------------------ public flows
+def backward_flow(model: Network, params: Params, x, signal, *, layer: Optional[int] = None,
+                  rule: str = "gradient", start: str = "pre",
+                  backward_params: Optional[Params] = None) -> FlowResult:
+    """Any flow from any signal at layer ``layer`` (default: the logits) for one example.
+
+    ``signal`` has the shape of z_layer / o_layer; see ``run_flow`` for ``start`` and
+    ``backward_params``. Vmap it for batches, units or stacked parameters.
+    """
+    layer = model.n_layers if layer is None else _check_layer(model, layer)
+    validation.check_choice("rule", rule, tuple(RULES))
+    validation.check_choice("start", start, ("pre", "post"))
+    if validation.check_input("x", x, model.input_shape):
+        raise ValueError("backward_flow takes one example; vmap it over a batch.")
+    expected = model.layer_shapes[layer - 1]
+    if tuple(np.shape(signal)) != tuple(expected):
+        raise ValueError(f"signal has shape {tuple(np.shape(signal))}, expected {tuple(expected)} (z_{layer}).")
+    return _flow_core(model, params, x, signal, layer, rule, start, backward_params)
+
+
+def bp_dnn_targets(model: Network, params: Params, x, y) -> FlowResult:
+    """bp-DNN (seed 000 eq. 3–4): from z̃_L = p − y, õ_l = ∂ℓ/∂z_l for l = 1..L.
+
+    ``y`` are integer labels. ``targets[l-1]`` = õ_l; ``reconstructions[0]`` = ∂ℓ/∂x.
+    """
+    x, y, batched = _batch(model, x, y, "y", model.n_classes, "class label")
+    return _unbatch(_top_flow_batch(model, params, x, y, "gradient", True), batched)
+
+
+def guided_bp_dnn(model: Network, params: Params, x, y) -> FlowResult:
+    """Guided-bp-DNN (seed 000 eq. 11): from z̃_L = y one-hot, sign-agreement mask at each layer.
+
+    With ReLU it equals guided backprop from the class logit (seed 000's own remark).
+    """
+    x, y, batched = _batch(model, x, y, "y", model.n_classes, "class label")
+    return _unbatch(_top_flow_batch(model, params, x, y, "guided_bp_dnn", False), batched)
+
+
+def _attribution(model, params, x, target, rule):
+    x, target, batched = _batch(model, x, target, "target", model.n_classes, "class index")
+    res = _top_flow_batch(model, params, x, target, rule, False)
+    return _unbatch(res.reconstructions[0], batched)
+
+
+def guided_backprop(model: Network, params: Params, x, target) -> jax.Array:
+    """Guided backprop of the ``target`` logit to the input (as Captum's ``GuidedBackprop``)."""
+    return _attribution(model, params, x, target, "guided_backprop")
+
+
+def deconvnet(model: Network, params: Params, x, target) -> jax.Array:
+    """Deconvnet from the ``target`` logit to the input (as Captum's ``Deconvolution``)."""
+    return _attribution(model, params, x, target, "deconvnet")
+
+
+def saliency(model: Network, params: Params, x, target, abs: bool = True) -> jax.Array:
+    """Gradient of the ``target`` logit w.r.t. the input, absolute by default (Captum ``Saliency``)."""
+    grad = _attribution(model, params, x, target, "gradient")
+    return jnp.abs(grad) if abs else grad
+
+
+def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str = "deconvnet", *,
+                weight_by_activation: bool = True,
+                backward_params: Optional[Params] = None) -> FlowResult:
+    """A flow from one unit of layer ``layer`` (seed 004 §3).
+
+    The signal at o_layer is zero except at ``unit`` (an index into the flattened o_layer), where
+    it is the unit's activation (``weight_by_activation``, seed 004's deconvnet) or 1 (a delta, for
+    the exact filter). ``rule`` is any of ``jaxprobe.rules.RULES``; ``backward_params`` from
+    ``random_backward_params`` gives the random-weight flow.
+    """
+    layer = _check_layer(model, layer)
+    validation.check_choice("rule", rule, tuple(RULES))
+    size = int(np.prod(model.layer_shapes[layer - 1]))
+    x, unit, batched = _batch(model, x, unit, "unit", size, f"unit index of layer {layer}")
+    if backward_params is not None:
+        model.check_params(backward_params)
+    res = _neuron_flow_batch(model, params, x, unit, layer, rule, weight_by_activation, backward_params)
+    return _unbatch(res, batched)
+
+
+def exact_filter(model: Network, params: Params, x, layer: int, unit) -> jax.Array:
+    """The exact local filter of one unit at input x (seed 004 eq. 8–9): Wᵀ(r ⊙ ·) from a delta.
+
+    It equals the unit's Jacobian row ∂o_layer[unit]/∂x, pooling included.
+    """
+    res = neuron_flow(model, params, x, layer, unit, "exact_filter", weight_by_activation=False)
+    return res.reconstructions[0]
+
+
+def random_backward_params(key: jax.Array, params: Params) -> Params:
+    """Gaussian weights and biases matched in mean and variance to ``params``, leaf by leaf (seed 004 §3)."""
+    leaves, treedef = jax.tree.flatten(params)
+    keys = jax.random.split(key, len(leaves))
+    drawn = [jnp.mean(w) + jnp.std(w) * jax.random.normal(k, w.shape, w.dtype) for w, k in zip(leaves, keys)]
+    return jax.tree.unflatten(treedef, drawn)

@@ -1,0 +1,307 @@
+"""Pure functional networks as stacks of stages, with a forward trace for the backward flows.
+
+A network is a sequence of L stages. Stage l (1-based) maps the previous activation o_{l-1}
+(o_0 = x) to the pre-activation z_l and the activation o_l = σ(z_l):
+
+    h = maxpool(o_{l-1})      (optional; non-overlapping windows: the sub-permutation P_l of seed 004 eq. 2)
+    h = reshape(h)            (optional; add a channel axis, or flatten before a dense layer)
+    z_l = A_l(h)              (flax ``nn.Dense`` or ``nn.Conv``: W_l h + b_l, seed 000 eq. 2)
+    o_l = σ(z_l)
+
+The part before σ is affine in o_{l-1} at a fixed input (the pooling switches are frozen), so the
+backward flows only need ``jax.vjp`` of it. The last stage is linear: its z_L are the logits and
+the softmax lives in the loss. Seed 002's "conv, maxpool, ReLU" is built as "conv, ReLU, maxpool"
+(the pool opens the next stage): ReLU and max-pooling commute, so the function is the same.
+
+Parameters are a plain tuple with one ``{'kernel', 'bias'}`` dict per stage. ``Network`` is a frozen,
+hashable dataclass, so it can be a static argument of ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Optional, Sequence, Union
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxprobe import validation
+
+Params = tuple  # one {'kernel', 'bias'} dict per stage
+
+ACTIVATIONS = {
+    "relu": jax.nn.relu,
+    "sigmoid": jax.nn.sigmoid,
+    "tanh": jnp.tanh,
+    "linear": lambda z: z,
+}
+
+
+def activation_fn(name: str):
+    validation.check_choice("activation", name, tuple(ACTIVATIONS))
+    return ACTIVATIONS[name]
+
+
+def activation_derivative(name: str, z: jax.Array) -> jax.Array:
+    """σ'(z) elementwise (the b̃_l of seed 000 eq. 3); 1[z > 0] for ReLU."""
+    return jax.jvp(activation_fn(name), (z,), (jnp.ones_like(z),))[1]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: [max-pool] → [reshape] → affine (dense or conv) → activation."""
+
+    kind: str  # 'dense' | 'conv'
+    features: int
+    activation: str = "relu"
+    kernel_size: tuple = ()  # conv only, e.g. (5,) or (5, 5)
+    padding: str = "SAME"  # conv only
+    pool: int = 1  # max-pool window (= stride) applied to the stage's input; 1 = none
+    reshape: Optional[tuple] = None  # e.g. (-1,) to flatten, (100, 1) to add a channel axis
+
+    def __post_init__(self):
+        validation.check_choice("kind", self.kind, ("dense", "conv"))
+        validation.check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        validation.check_positive("features", self.features, integer=True)
+        validation.check_positive("pool", self.pool, integer=True)
+        if self.kind == "conv" and not self.kernel_size:
+            raise ValueError("kernel_size must be given for a conv stage, e.g. kernel_size=(5,).")
+
+    def module(self) -> nn.Module:
+        if self.kind == "dense":
+            return nn.Dense(self.features)
+        return nn.Conv(self.features, self.kernel_size, padding=self.padding)
+
+
+def max_pool(x: jax.Array, window: int) -> jax.Array:
+    """Non-overlapping max-pooling of one example laid out as (*spatial, channels)."""
+    dims = (window,) * (x.ndim - 1) + (1,)
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, dims, dims, "VALID")
+
+
+class Trace(NamedTuple):
+    """Everything the backward flows need from the forward pass at one input.
+
+    Tuples over stages l = 1..L (index l-1): ``inputs`` o_{l-1}, ``pre`` z_l, ``post`` o_l,
+    ``masks`` r_l = 1[z_l > 0] (seed 004 eq. 1), ``switches`` the 0/1 array at the pre-pool
+    resolution marking the arg-max of each pooling window (Pᵀ1, seed 004 eq. 2), or None.
+    """
+
+    inputs: tuple
+    pre: tuple
+    post: tuple
+    masks: tuple
+    switches: tuple
+
+
+@dataclass(frozen=True)
+class Network:
+    """A feed-forward network of ``stages`` on inputs of shape ``input_shape`` (one example)."""
+
+    stages: tuple
+    input_shape: tuple
+
+    def __post_init__(self):
+        if not self.stages:
+            raise ValueError("stages must hold at least one Stage.")
+        object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def n_layers(self) -> int:
+        """L, the number of stages (affine maps)."""
+        return len(self.stages)
+
+    @property
+    def n_classes(self) -> int:
+        return self.stages[-1].features
+
+    @property
+    def layer_shapes(self) -> tuple:
+        """Shapes of z_1..z_L for one example."""
+        trace = jax.eval_shape(self._trace_one, self._shape_params(), jnp.zeros(self.input_shape))
+        return tuple(z.shape for z in trace.pre)
+
+    def _shape_params(self):
+        return jax.eval_shape(self.init, jax.random.key(0))
+
+    # ----------------------------------------------------------------- parameters
+    def init(self, key: jax.Array) -> Params:
+        """Initial parameters (flax's default initialisers: LeCun normal kernels, zero biases)."""
+        params, h = [], jnp.zeros(self.input_shape, jnp.float32)
+        for stage, k in zip(self.stages, jax.random.split(key, self.n_layers)):
+            h = self._pre_affine(stage, h)
+            p = stage.module().init(k, h)["params"]
+            params.append(dict(p))
+            h = activation_fn(stage.activation)(stage.module().apply({"params": p}, h))
+        return tuple(params)
+
+    def init_stacked(self, keys: jax.Array) -> Params:
+        """Parameters of K models stacked on a leading axis, one per key in ``keys`` (shape (K,))."""
+        return jax.vmap(self.init)(keys)
+
+    # ----------------------------------------------------------------- forward
+    @staticmethod
+    def _pre_affine(stage: Stage, h: jax.Array) -> jax.Array:
+        if stage.pool > 1:
+            h = max_pool(h, stage.pool)
+        if stage.reshape is not None:
+            h = h.reshape(stage.reshape)
+        return h
+
+    def stage_affine(self, params: Params, layer: int, o_prev: jax.Array) -> jax.Array:
+        """z_l from o_{l-1} for one example (``layer`` = l, 1-based): pool, reshape, affine map."""
+        stage = self.stages[layer - 1]
+        h = self._pre_affine(stage, o_prev)
+        return stage.module().apply({"params": params[layer - 1]}, h)
+
+    def _trace_one(self, params: Params, x: jax.Array) -> Trace:
+        inputs, pre, post, masks, switches = [], [], [], [], []
+        o = x
+        for layer, stage in enumerate(self.stages, start=1):
+            inputs.append(o)
+            if stage.pool > 1:
+                _, unpool = jax.vjp(lambda h: max_pool(h, stage.pool), o)
+                (switch,) = unpool(jnp.ones_like(max_pool(o, stage.pool)))
+                switches.append(switch)
+            else:
+                switches.append(None)
+            z = self.stage_affine(params, layer, o)
+            o = activation_fn(stage.activation)(z)
+            pre.append(z)
+            post.append(o)
+            masks.append((z > 0).astype(z.dtype))
+        return Trace(tuple(inputs), tuple(pre), tuple(post), tuple(masks), tuple(switches))
+
+    def _apply_one(self, params: Params, x: jax.Array) -> jax.Array:
+        o = x
+        for layer, stage in enumerate(self.stages, start=1):
+            o = activation_fn(stage.activation)(self.stage_affine(params, layer, o))
+        return o
+
+    def apply(self, params: Params, x: jax.Array) -> jax.Array:
+        """Logits z_L for one example or a batch (leading axis N)."""
+        batched = validation.check_input("x", x, self.input_shape)
+        return (jax.vmap(self._apply_one, (None, 0)) if batched else self._apply_one)(params, x)
+
+    def trace(self, params: Params, x: jax.Array) -> Trace:
+        """The forward trace (see ``Trace``) for one example or a batch (leading axis N)."""
+        batched = validation.check_input("x", x, self.input_shape)
+        return (jax.vmap(self._trace_one, (None, 0)) if batched else self._trace_one)(params, x)
+
+    def check_params(self, params: Params, *, stacked: bool = False) -> None:
+        """Raises a clear error when ``params`` do not fit this network."""
+        expected = self._shape_params()
+        if not isinstance(params, (tuple, list)) or len(params) != self.n_layers:
+            raise ValueError(
+                f"params must be a tuple of {self.n_layers} per-stage dicts (from Network.init), "
+                f"got {type(params).__name__} of length {len(params) if hasattr(params, '__len__') else '?'}."
+            )
+        lead = 1 if stacked else 0
+        for layer, (p, e) in enumerate(zip(params, expected), start=1):
+            for name in ("kernel", "bias"):
+                got = tuple(np.shape(p[name]))[lead:]
+                if got != e[name].shape:
+                    raise ValueError(
+                        f"params[{layer - 1}]['{name}'] has shape {got}, expected {e[name].shape} "
+                        f"for stage {layer} of this network."
+                    )
+
+
+# --------------------------------------------------------------------- builders
+ActivationSpec = Union[str, Sequence[str]]
+
+
+def _per_layer(activation: ActivationSpec, n: int) -> list:
+    if isinstance(activation, str):
+        return [activation] * n
+    activation = list(activation)
+    if len(activation) != n:
+        raise ValueError(f"activation lists {len(activation)} names, expected one per hidden layer ({n}).")
+    return activation
+
+
+def mlp(widths: Sequence[int], activation: ActivationSpec = "relu") -> Network:
+    """Dense network ``widths[0] → widths[1] → … → widths[-1]`` (logits).
+
+    DNN-6 of seed 000 is ``mlp([784, 100, 100, 100, 100, 100, 10])``.
+    """
+    widths = [int(w) for w in widths]
+    if len(widths) < 2:
+        raise ValueError(f"widths must list the input size and at least one layer, got {widths}.")
+    acts = _per_layer(activation, len(widths) - 2) + ["linear"]
+    stages = [Stage("dense", w, a) for w, a in zip(widths[1:], acts)]
+    return Network(tuple(stages), (widths[0],))
+
+
+def cnn1d(
+    length: int,
+    kernel_sizes: Sequence[int],
+    n_classes: int,
+    channels: Union[int, Sequence[int]] = 1,
+    conv_activation: ActivationSpec = "relu",
+    hidden: Sequence[int] = (),
+    hidden_activation: str = "relu",
+) -> Network:
+    """1-D CNN on signals of shape (length,): conv layers (same padding, stride 1, no pooling),
+    flatten, dense ``hidden`` layers, then dense to ``n_classes`` logits (thesis §3.4)."""
+    kernel_sizes = list(kernel_sizes)
+    chans = [channels] * len(kernel_sizes) if isinstance(channels, int) else list(channels)
+    acts = _per_layer(conv_activation, len(kernel_sizes))
+    stages = []
+    for i, (k, c, a) in enumerate(zip(kernel_sizes, chans, acts)):
+        stages.append(Stage("conv", c, a, kernel_size=(int(k),), reshape=(length, 1) if i == 0 else None))
+    flatten = (-1,)
+    for j, width in enumerate(list(hidden) + [n_classes]):
+        act = hidden_activation if j < len(hidden) else "linear"
+        stages.append(Stage("dense", width, act, reshape=flatten if (j == 0 and stages) else None))
+    return Network(tuple(stages), (length,))
+
+
+def cnn2d(
+    input_shape: Sequence[int],
+    convs: Sequence[tuple],
+    dense: Sequence[int],
+    n_classes: int,
+    activation: str = "relu",
+    padding: str = "SAME",
+) -> Network:
+    """2-D CNN on images of shape (H, W) or (H, W, C).
+
+    ``convs`` lists ``(features, kernel, pool_after)``: a k×k convolution, then (if pool_after > 1)
+    a non-overlapping max-pool that opens the next stage. Then flatten, ``dense`` hidden layers and
+    the ``n_classes`` logits.
+    """
+    input_shape = tuple(input_shape)
+    img_shape = input_shape if len(input_shape) == 3 else input_shape + (1,)
+    stages, pool = [], 1
+    for i, (features, kernel, pool_after) in enumerate(convs):
+        stages.append(
+            Stage("conv", features, activation, kernel_size=(kernel, kernel), padding=padding, pool=pool,
+                  reshape=img_shape if i == 0 and len(input_shape) == 2 else None)
+        )
+        pool = pool_after
+    for j, width in enumerate(list(dense) + [n_classes]):
+        act = activation if j < len(dense) else "linear"
+        stages.append(Stage("dense", width, act, pool=pool if j == 0 else 1, reshape=(-1,) if j == 0 else None))
+    return Network(tuple(stages), input_shape)
+
+
+def seed002_cnn() -> Network:
+    """Seed 002's MNIST CNN: conv 1→10 5×5, maxpool, ReLU, conv 10→20 5×5, maxpool, ReLU, dense, softmax."""
+    return cnn2d((28, 28), convs=[(10, 5, 2), (20, 5, 2)], dense=(), n_classes=10, padding="VALID")
+
+
+def vgg_mnist(width: int = 16) -> Network:
+    """A small VGG-style CNN for MNIST (seed 004 used VGG-16, which cannot be downloaded here):
+    two blocks of two 3×3 convs and a 2×2 max-pool, then dense 128 and the 10 logits."""
+    return cnn2d(
+        (28, 28),
+        convs=[(width, 3, 1), (width, 3, 2), (2 * width, 3, 1), (2 * width, 3, 2)],
+        dense=(128,),
+        n_classes=10,
+    )
+

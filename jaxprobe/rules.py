@@ -1,0 +1,81 @@
+"""Rules applied at a nonlinearity by the backward flows: small pure functions.
+
+A rule receives the backward signal ``g`` arriving at a layer's activation o_l, the forward
+pre-activation ``z`` = z_l at the same input, and the activation's name; it returns the signal
+at z_l, which the engine then sends through the transposed affine map below (``jax.vjp``).
+
+| rule              | at a ReLU                               | source                           |
+|-------------------|-----------------------------------------|----------------------------------|
+| gradient          | g ⊙ σ'(z)                               | seed 000 eq. 3–4 (bp-DNN)        |
+| guided_bp_dnn     | 1[sign z = sign g] ⊙ g ⊙ σ'(z)          | seed 000 eq. 11                  |
+| guided_backprop   | relu(g) ⊙ 1[z > 0]                      | Springenberg et al.; Captum      |
+| deconvnet         | relu(g)                                 | seed 004 eq. 4–5; Captum         |
+| deconvnet_masked  | relu(r ⊙ g), r = 1[z > 0]               | seed 004 eq. 6–7                 |
+| exact_filter      | r ⊙ g                                   | seed 004 eq. 8–9                 |
+
+``guided_backprop`` and ``deconvnet`` change only ReLUs, as Captum's hooks do; at any other
+nonlinearity they pass the gradient g ⊙ σ'(z). ``exact_filter`` is the exact local linear map of the
+unit (its Jacobian row): r ⊙ g at a ReLU, g ⊙ σ'(z) in general, hence the same as ``gradient``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from jaxprobe.models import activation_derivative
+from jaxprobe import validation
+
+Rule = Callable[[jax.Array, jax.Array, str], jax.Array]
+
+
+def gradient(g, z, activation):
+    """Back-propagation: õ_l = z̃_l ⊙ b̃_l with b̃_l = σ'(z_l) (seed 000 eq. 3–4)."""
+    return g * activation_derivative(activation, z)
+
+
+def guided_bp_dnn(g, z, activation):
+    """Guided-bp-DNN: ẑ_l = 1[sign z_l = sign z̃_l] ⊙ z̃_l, then ⊙ b̃_l (seed 000 eq. 11)."""
+    agree = (jnp.sign(z) == jnp.sign(g)).astype(g.dtype)
+    return agree * g * activation_derivative(activation, z)
+
+
+def guided_backprop(g, z, activation):
+    """Guided backprop: relu(g) ⊙ 1[z > 0] at a ReLU; the gradient elsewhere."""
+    if activation != "relu":
+        return gradient(g, z, activation)
+    return jax.nn.relu(g) * (z > 0).astype(g.dtype)
+
+
+def deconvnet(g, z, activation):
+    """Deconvnet: x^b_{i-1} = R(W_iᵀ x^b_i), the ReLU applied to the backward signal (seed 004 eq. 4)."""
+    if activation != "relu":
+        return gradient(g, z, activation)
+    return jax.nn.relu(g)
+
+
+def deconvnet_masked(g, z, activation):
+    """Deconvnet with the forward masks: R(r ⊙ x^b), r = 1[z > 0] (seed 004 eq. 6–7)."""
+    return jax.nn.relu((z > 0).astype(g.dtype) * g)
+
+
+def exact_filter(g, z, activation):
+    """The exact local filter: x^b_{i-1} = W_iᵀ(r_i ⊙ x^b_i), no rectification (seed 004 eq. 8–9)."""
+    return gradient(g, z, activation)
+
+
+RULES: dict[str, Rule] = {
+    "gradient": gradient,
+    "guided_bp_dnn": guided_bp_dnn,
+    "guided_backprop": guided_backprop,
+    "deconvnet": deconvnet,
+    "deconvnet_masked": deconvnet_masked,
+    "exact_filter": exact_filter,
+}
+
+
+def get_rule(name: str) -> Rule:
+    validation.check_choice("rule", name, tuple(RULES))
+    return RULES[name]
