@@ -1,0 +1,102 @@
+"""Tests of jaxprobe.discriminance against scikit-learn and hand cases."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import silhouette_score
+from sklearn.metrics.pairwise import cosine_distances as sk_cosine_distances
+from sklearn.model_selection import LeaveOneOut, cross_val_predict
+from sklearn.neighbors import KNeighborsClassifier
+
+from jaxprobe.discriminance import cosine_distances, discriminance, knn_accuracy, silhouette
+
+
+def _blobs(n_per_class=12, n_classes=3, dim=6, spread=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_classes, dim)) * 2
+    x = np.concatenate([c + spread * rng.normal(size=(n_per_class, dim)) for c in centres])
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    perm = rng.permutation(len(y))
+    return x[perm], y[perm]
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("spread", [0.5, 3.0])
+def test_knn_matches_sklearn_leave_one_out(k, spread):
+    x, y = _blobs(spread=spread, seed=k)
+    clf = KNeighborsClassifier(n_neighbors=k, metric="cosine", algorithm="brute")
+    pred = cross_val_predict(clf, x, y, cv=LeaveOneOut())
+    assert knn_accuracy(x, y, k=k) == pytest.approx(np.mean(pred == y), abs=1e-12)
+
+
+@pytest.mark.parametrize("spread", [0.3, 1.0, 4.0])
+def test_silhouette_matches_sklearn(spread):
+    x, y = _blobs(n_per_class=15, n_classes=4, spread=spread, seed=7)
+    y = np.where(y == 3, 10, y)  # non-contiguous labels
+    assert silhouette(x, y) == pytest.approx(silhouette_score(x, y, metric="cosine"), abs=1e-10)
+
+
+def test_silhouette_blockwise_and_singleton():
+    import jaxprobe.discriminance as d
+
+    x, y = _blobs(n_per_class=20, n_classes=3, spread=1.0, seed=3)
+    y[0] = 99  # a singleton class: s = 0 for that row
+    expect = silhouette_score(x, y, metric="cosine")
+    old = d._BLOCK
+    try:
+        d._BLOCK = 7  # force several blocks
+        assert silhouette(x, y) == pytest.approx(expect, abs=1e-10)
+        assert knn_accuracy(x, y, k=3) == pytest.approx(
+            np.mean(cross_val_predict(KNeighborsClassifier(3, metric="cosine", algorithm="brute"),
+                                      x, y, cv=LeaveOneOut()) == y))
+    finally:
+        d._BLOCK = old
+
+
+def test_hand_case():
+    # two classes on two orthogonal rays; scale must not matter under cosine
+    x = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.1], [0.0, 1.0], [0.0, 5.0], [0.1, 2.0]])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    assert knn_accuracy(x, y, k=1) == 1.0
+    assert knn_accuracy(x, y, k=2) == 1.0
+    assert silhouette(x, y) > 0.99
+    # labels scrambled -> every point's nearest neighbours are the other class
+    y_bad = np.array([0, 1, 0, 1, 0, 1])
+    assert knn_accuracy(x, np.array([0, 1, 2, 0, 1, 2]), k=1) == 0.0
+    assert silhouette(x, y_bad) < 0.2
+    out = discriminance(x, y, k=1)
+    assert set(out) == {"knn", "silhouette"}
+
+
+def test_zero_vectors_follow_sklearn_convention():
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0], [0.0, 0.0]])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    np.testing.assert_allclose(cosine_distances(x), sk_cosine_distances(x), atol=1e-12)
+    assert silhouette(x, y) == pytest.approx(silhouette_score(x, y, metric="cosine"), abs=1e-10)
+
+
+def test_flattens_trailing_dims():
+    x, y = _blobs(n_per_class=8, dim=12)
+    assert knn_accuracy(x.reshape(-1, 3, 4), y, k=3) == knn_accuracy(x, y, k=3)
+
+
+@pytest.mark.parametrize("fn", [knn_accuracy, silhouette])
+def test_bad_input_raises_naming_argument(fn):
+    x, y = _blobs()
+    with pytest.raises(ValueError, match="labels"):
+        fn(x, y[:-1])
+    with pytest.raises(ValueError, match="labels"):
+        fn(x, np.zeros_like(y))
+    x_nan = x.copy()
+    x_nan[3, 2] = np.nan
+    with pytest.raises(ValueError, match="vectors"):
+        fn(x_nan, y)
+    with pytest.raises(ValueError, match="vectors"):
+        fn(x[:, 0], y)
+
+
+def test_bad_k():
+    x, y = _blobs(n_per_class=3)
+    with pytest.raises(ValueError, match="k"):
+        knn_accuracy(x, y, k=0)
+    with pytest.raises(ValueError, match="k"):
+        knn_accuracy(x, y, k=len(y))
