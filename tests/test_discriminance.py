@@ -100,3 +100,36 @@ def test_bad_k():
         knn_accuracy(x, y, k=0)
     with pytest.raises(ValueError, match="k"):
         knn_accuracy(x, y, k=len(y))
+
+
+# ---------------------------------------------------------------- seed 000 analysis helpers
+def test_rowwise_cosine_and_pearson_hand_cases():
+    from jaxprobe.bp_dnn_analysis import rowwise_cosine, rowwise_pearson
+
+    a = np.array([[1.0, 0.0, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    b = np.array([[2.0, 0.0, 0.0], [-1.0, -2.0, -3.0], [1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(rowwise_cosine(a, b), [1.0, -1.0, 0.0])
+    r = rowwise_pearson(a, b)
+    np.testing.assert_allclose(r[:2], [1.0, -1.0])
+    assert np.isnan(r[2])  # constant row
+    rng = np.random.default_rng(0)
+    u, v = rng.normal(size=(4, 50)), rng.normal(size=(4, 50))
+    np.testing.assert_allclose(rowwise_pearson(u, v), [np.corrcoef(p, q)[0, 1] for p, q in zip(u, v)])
+    with pytest.raises(ValueError, match="b"):
+        rowwise_cosine(u, v[:, :3])
+
+
+def test_balanced_indices_and_boxes():
+    from jaxprobe.bp_dnn_analysis import balanced_indices, highlight_boxes
+
+    y = np.repeat(np.arange(3), [5, 7, 9])
+    idx = balanced_indices(y, 4, seed=1)
+    assert np.array_equal(np.bincount(y[idx]), [4, 4, 4]) and len(set(idx)) == 12
+    assert np.array_equal(idx, balanced_indices(y, 4, seed=1))
+    with pytest.raises(ValueError, match="n_per_class"):
+        balanced_indices(y, 6)
+    m = np.zeros((28, 28))
+    m[5, 6] = 1.0
+    m[20, 20] = 0.5
+    boxes = highlight_boxes(m, n_boxes=2, box=7)
+    assert boxes[0] == (2, 3, 9, 10) and boxes[1] == (17, 17, 24, 24)
