@@ -20,6 +20,7 @@ hashable dataclass, so it can be a static argument of ``jax.jit``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple, Optional, Sequence, Union
 
 import flax.linen as nn
@@ -119,13 +120,14 @@ class Network:
     def n_classes(self) -> int:
         return self.stages[-1].features
 
-    @property
+    @cached_property
     def layer_shapes(self) -> tuple:
         """Shapes of z_1..z_L for one example."""
-        trace = jax.eval_shape(self._trace_one, self._shape_params(), jnp.zeros(self.input_shape))
+        trace = jax.eval_shape(self._trace_one, self._param_shapes, jnp.zeros(self.input_shape))
         return tuple(z.shape for z in trace.pre)
 
-    def _shape_params(self):
+    @cached_property
+    def _param_shapes(self):
         return jax.eval_shape(self.init, jax.random.key(0))
 
     # ----------------------------------------------------------------- parameters
@@ -194,7 +196,7 @@ class Network:
 
     def check_params(self, params: Params, *, stacked: bool = False) -> None:
         """Raises a clear error when ``params`` do not fit this network."""
-        expected = self._shape_params()
+        expected = self._param_shapes
         if not isinstance(params, (tuple, list)) or len(params) != self.n_layers:
             raise ValueError(
                 f"params must be a tuple of {self.n_layers} per-stage dicts (from Network.init), "

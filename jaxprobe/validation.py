@@ -17,8 +17,12 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def _dtype(x) -> np.dtype:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
 def check_floating(name: str, x) -> None:
-    dtype = np.dtype(getattr(x, "dtype", np.asarray(x).dtype))
+    dtype = _dtype(x)
     if not np.issubdtype(dtype, np.floating):
         raise TypeError(
             f"{name} must be a floating-point array (float32 or float64), got dtype {dtype}; "
@@ -58,7 +62,7 @@ def check_input(name: str, x, example_shape: Sequence[int]) -> bool:
 def check_index(name: str, value, size: int, what: str) -> None:
     """``value`` (int or int array) must lie in ``[0, size)``."""
     arr = np.asarray(value) if is_concrete(value) else None
-    dtype = np.dtype(getattr(value, "dtype", arr.dtype if arr is not None else int))
+    dtype = _dtype(value)
     if not np.issubdtype(dtype, np.integer):
         raise TypeError(f"{name} must be an integer {what}, got dtype {dtype}.")
     if arr is not None and arr.size and (arr.min() < 0 or arr.max() >= size):
