@@ -1,0 +1,282 @@
+"""Speed of jaxprobe's backward flows on DNN-6 against Captum and against the machine's GEMM roofline.
+
+    python benchmarks/bench_flows.py [--n 10000] [--repeats 7] [--no-captum] [--quick]
+
+DNN-6 (784-100×5-10, random LeCun-normal weights) on the real MNIST test digits (``shared/data/mnist``;
+uniform random images when absent). For each flow the whole batch goes through one public
+jaxprobe call (one jitted, vmapped core); Captum's GuidedBackprop / Deconvolution / Saliency run on a
+torch copy of the same weights and the same inputs, with torch limited to jax's thread count. Rounds
+interleave jax and Captum so that load from other processes hits both alike; medians are reported.
+
+Roofline: a flow's matmul FLOPs (2·m·n·k for every forward and backward matmul it must run — the
+dots left in the compiled HLO are counted and checked against this) over its median time, divided by
+the best float32 GEMM rate measured here with jnp matmuls (square 256..4096 and tall-skinny shapes).
+The GEMM rate of exactly the flow's own matmul shapes is printed too, with the time the flow would
+take if each of its matmuls ran at that rate and nothing else cost anything ("shape bound").
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+import jaxprobe as jp  # noqa: E402
+from jaxprobe import flows  # noqa: E402
+
+WIDTHS = (784, 100, 100, 100, 100, 100, 10)
+
+# jaxprobe flow -> (Captum peer, rule of the jitted core, starts from p − y)
+FLOWS = {
+    "guided_backprop": ("GuidedBackprop", "guided_backprop", False),
+    "deconvnet": ("Deconvolution", "deconvnet", False),
+    "saliency": ("Saliency", "gradient", False),
+    "bp_dnn_targets": ("Saliency", "gradient", True),
+}
+
+
+# ---------------------------------------------------------------------------- data
+def _read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = np.frombuffer(raw, ">u4", count=ndim, offset=4).astype(int)
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def mnist_test(n: int, seed: int = 0):
+    """``n`` MNIST test digits (float32 in [0,1], flattened) and labels; cycled when n > 10,000."""
+    folder = Path(os.environ.get("JAXPROBE_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
+    if not (folder / "t10k-images-idx3-ubyte.gz").exists():
+        folder = Path("/work/shared/data/mnist")
+    images, labels = folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"
+    if images.exists() and labels.exists():
+        x = _read_idx(images).reshape(-1, 784).astype(np.float32) / 255.0
+        y = _read_idx(labels).astype(np.int32)
+        source = f"MNIST test digits ({folder})"
+    else:
+        rng = np.random.default_rng(seed)
+        x = rng.random((10000, 784), dtype=np.float32)
+        y = rng.integers(0, 10, 10000).astype(np.int32)
+        source = "uniform random images (MNIST test set not found)"
+    idx = np.arange(n) % len(x)
+    return np.ascontiguousarray(x[idx]), y[idx], source
+
+
+# ---------------------------------------------------------------------------- timing
+def _time(fn, sync):
+    t0 = time.perf_counter()
+    sync(fn())
+    return time.perf_counter() - t0
+
+
+def _jax_sync(out):
+    jax.block_until_ready(out)
+
+
+def _median(ts):
+    return statistics.median(ts)
+
+
+# ---------------------------------------------------------------------------- FLOPs
+def dense_shapes(n: int, widths=WIDTHS):
+    """(m, k, n_out) of every matmul of the batch: forward z_l = o_{l-1} W_l and backward g_{l-1} = g_l W_lᵀ."""
+    fwd = [(n, widths[i], widths[i + 1]) for i in range(len(widths) - 1)]
+    bwd = [(n, widths[i + 1], widths[i]) for i in range(len(widths) - 1)]
+    return fwd, bwd
+
+
+def flow_matmuls(flow: str, n: int, widths=WIDTHS):
+    """The matmuls a flow must run. Backward: all L transposed maps (down to input space).
+    Forward: the ReLU masks z_1..z_{L-1} (guided backprop, saliency from a one-hot logit), plus the
+    logits for bp-DNN (p − y needs them); deconvnet uses no forward quantity on an MLP."""
+    fwd, bwd = dense_shapes(n, widths)
+    need_fwd = {"guided_backprop": fwd[:-1], "deconvnet": [], "saliency": fwd[:-1], "bp_dnn_targets": fwd}[flow]
+    return list(need_fwd) + list(bwd)
+
+
+def flops_of(shapes):
+    return sum(2 * m * k * o for m, k, o in shapes)
+
+
+def compiled_dots(model, params, x, y, rule, from_prediction):
+    """Number of dot ops and XLA's own flop count of the compiled core."""
+    compiled = flows._top_flow_batch.lower(model, params, x, y, rule, from_prediction).compile()
+    text = compiled.as_text()
+    n_dots = len(re.findall(r"\bdot\(", text))
+    cost = compiled.cost_analysis()
+    if isinstance(cost, (list, tuple)):
+        cost = cost[0] if cost else {}
+    return n_dots, float((cost or {}).get("flops", float("nan")))
+
+
+# ---------------------------------------------------------------------------- GEMM roofline
+def gemm_rates(shapes, repeats: int, budget_s: float = 2.0):
+    """Median float32 GEMM rate (FLOP/s) of jnp matmuls A(m,k) @ B(k,n) per shape."""
+    rates = {}
+    key = jax.random.key(1)
+    for m, k, o in shapes:
+        ka, kb = jax.random.split(jax.random.fold_in(key, m * 7 + k * 3 + o))
+        a = jax.random.normal(ka, (m, k), jnp.float32)
+        b = jax.random.normal(kb, (k, o), jnp.float32)
+        f = jax.jit(jnp.matmul)
+        _jax_sync(f(a, b))
+        first = _time(lambda: f(a, b), _jax_sync)
+        reps = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
+        ts = [_time(lambda: f(a, b), _jax_sync) for _ in range(reps)]
+        rates[(m, k, o)] = 2 * m * k * o / _median(ts)
+    return rates
+
+
+# ---------------------------------------------------------------------------- Captum
+def captum_runner(model, params, x, y, threads):
+    try:
+        import torch
+        from captum.attr import Deconvolution, GuidedBackprop, Saliency
+    except ImportError:
+        return None, None
+    import warnings
+
+    import peers
+
+    warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
+    torch.set_num_threads(threads)
+    module = peers.torch_mlp(model, params)
+    xt = torch.tensor(x).requires_grad_(True)
+    yt = torch.tensor(y.astype(np.int64))
+    methods = {"GuidedBackprop": GuidedBackprop(module), "Deconvolution": Deconvolution(module),
+               "Saliency": Saliency(module)}
+
+    def run(name):
+        return methods[name].attribute(xt, target=yt)
+
+    return run, torch
+
+
+# ---------------------------------------------------------------------------- main
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=10000, help="batch size (MNIST test digits, cycled)")
+    ap.add_argument("--repeats", type=int, default=7, help="timed rounds per flow (median reported)")
+    ap.add_argument("--no-captum", action="store_true", help="skip Captum even if installed")
+    ap.add_argument("--quick", action="store_true", help="fewer GEMM sizes, fewer repeats")
+    args = ap.parse_args(argv)
+    n = args.n
+
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    x_np, y_np, source = mnist_test(n)
+    model = jp.mlp(list(WIDTHS))
+    params = model.init(jax.random.key(0))
+    x, y = jnp.asarray(x_np), jnp.asarray(y_np)
+
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform} ({threads} CPU threads); "
+          f"DNN-6 {'-'.join(map(str, WIDTHS))}; N = {n} {source}")
+    try:
+        print(f"load average: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
+    except OSError:
+        pass
+
+    # jaxprobe public calls (one jitted vmapped core each) and their peers
+    calls = {
+        "guided_backprop": lambda: jp.guided_backprop(model, params, x, y),
+        "deconvnet": lambda: jp.deconvnet(model, params, x, y),
+        "saliency": lambda: jp.saliency(model, params, x, y),
+        "bp_dnn_targets": lambda: jp.bp_dnn_targets(model, params, x, y),
+    }
+    peer, torch = (None, None) if args.no_captum else captum_runner(model, params, x_np, y_np, threads)
+    if peer is None:
+        print("Captum: " + ("skipped (--no-captum)" if args.no_captum else
+                           "torch/captum not installed; roofline part only "
+                           "(pip install torch==2.13.0 captum)"))
+    else:
+        print(f"Captum peer: torch {torch.__version__}, {torch.get_num_threads()} threads")
+
+    flops, dots = {}, {}
+    for name, (_, rule, from_pred) in FLOWS.items():
+        flops[name] = flops_of(flow_matmuls(name, n))
+        n_dots, xla_flops = compiled_dots(model, params, x, y, rule, from_pred)
+        dots[name] = (n_dots, len(flow_matmuls(name, n)), xla_flops)
+        _jax_sync(calls[name]())  # compile + warm up
+        _jax_sync(calls[name]())
+    peer_names = sorted({p for p, _, _ in FLOWS.values()})
+    if peer is not None:
+        for p in peer_names:
+            peer(p)  # warm up
+
+    repeats = 3 if args.quick else args.repeats
+    t_jax = {k: [] for k in FLOWS}
+    t_peer = {p: [] for p in peer_names}
+    for _ in range(repeats):  # interleaved rounds
+        for name in FLOWS:
+            t_jax[name].append(_time(calls[name], _jax_sync))
+        if peer is not None:
+            for p in peer_names:
+                t_peer[p].append(_time(lambda: peer(p), lambda out: None))
+
+    # GEMM roofline, same process
+    squares = (256, 512, 1024, 2048) if args.quick else (256, 512, 1024, 2048, 4096)
+    flow_shapes = sorted({s for f in FLOWS for s in flow_matmuls(f, n)})
+    tall = [(10000, 784, 100), (10000, 100, 784), (10000, 100, 100), (10000, 784, 784),
+            (10000, 1024, 1024), (4096, 784, 256)]
+    gemm_shapes = [(s, s, s) for s in squares] + tall
+    rates = gemm_rates(gemm_shapes + [s for s in flow_shapes if s not in gemm_shapes],
+                       repeats=3 if args.quick else 7)
+    best_shape = max((s for s in gemm_shapes), key=lambda s: rates[s])
+    peak = rates[best_shape]
+
+    print("\nfloat32 GEMM rate (jnp.matmul, median), GFLOP/s:")
+    for s in gemm_shapes:
+        print(f"  {s[0]:>6}x{s[1]:<5} @ {s[1]:>5}x{s[2]:<5} {rates[s] / 1e9:8.1f}"
+              + ("   <- best" if s == best_shape else ""))
+    print("  the flows' own matmul shapes:")
+    for s in flow_shapes:
+        print(f"  {s[0]:>6}x{s[1]:<5} @ {s[1]:>5}x{s[2]:<5} {rates[s] / 1e9:8.1f}")
+
+    print(f"\nDNN-6, N = {n}, median of {repeats} rounds (jax and Captum interleaved):")
+    head = (f"{'flow':<16} {'ms':>8} {'ex/s':>10} {'GFLOP':>7} {'GFLOP/s':>8} {'roofline':>8} "
+            f"{'shape-bound':>11} | {'Captum peer':<15} {'ms':>8} {'ex/s':>9} {'speed-up':>8}")
+    print(head)
+    print("-" * len(head))
+    summary = {}
+    for name, (pname, _, _) in FLOWS.items():
+        tj = _median(t_jax[name])
+        gflops = flops[name] / tj / 1e9
+        shape_bound = sum(2 * m * k * o / rates[(m, k, o)] for m, k, o in flow_matmuls(name, n))
+        row = (f"{name:<16} {tj * 1e3:8.1f} {n / tj:10.0f} {flops[name] / 1e9:7.2f} {gflops:8.1f} "
+               f"{gflops * 1e9 / peak:8.2f} {shape_bound / tj:11.2f}")
+        speedup = None
+        if peer is not None:
+            tp = _median(t_peer[pname])
+            speedup = tp / tj
+            row += f" | {pname:<15} {tp * 1e3:8.1f} {n / tp:9.0f} {speedup:7.1f}x"
+        print(row)
+        summary[name] = dict(ms=tj * 1e3, examples_per_s=n / tj, roofline=gflops * 1e9 / peak,
+                             shape_bound=shape_bound / tj, speedup=speedup)
+
+    print(f"\nbest GEMM rate: {peak / 1e9:.1f} GFLOP/s at {best_shape}.")
+    print("roofline = flow matmul GFLOP/s / best GEMM rate (goal >= 0.8); shape-bound = time the flow "
+          "would take at its own matmul shapes' GEMM rates / its time (1.0 = no overhead beyond the matmuls).")
+    if peer is not None:
+        print("speed-up = Captum time / jaxprobe time on the same weights, inputs and thread count (goal >= 6).")
+    print("FLOPs counted: " + "; ".join(
+        f"{k} {flops[k] / n:.0f}/example ({d[1]} matmuls; compiled HLO has {d[0]} dots, XLA counts "
+        f"{d[2] / n:.0f} flop/example)" for k, d in dots.items()))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
