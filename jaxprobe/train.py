@@ -22,7 +22,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional, Sequence
 
@@ -41,8 +41,12 @@ CHECKPOINT_FILE = "checkpoint.msgpack"
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
 
 
+@lru_cache(maxsize=64)
 def make_optimizer(name: str = "sgd", learning_rate: float = 0.01, **kwargs) -> optax.GradientTransformation:
-    """An optax optimizer by name, with its learning rate checked."""
+    """An optax optimizer by name, with its learning rate checked.
+
+    Equal arguments return the same object, so jit-compiled training steps are reused.
+    """
     validation.check_choice("optimizer", name, OPTIMIZERS)
     if not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
@@ -107,22 +111,27 @@ def _loss(model, params, x, y):
 
 
 @partial(jax.jit, static_argnames=("model", "optimizer"))
-def _run_steps(model, optimizer, params, opt_state, x, y, indices):
-    """len(indices) SGD steps as one scan; returns the new state and the mean training loss."""
+def _run_steps(model, optimizer, params, opt_state, x, y, indices, count):
+    """The first ``count`` rows of ``indices`` as SGD steps; returns the new state and the mean loss.
 
-    def step(carry, idx):
-        p, s = carry
+    ``indices`` is padded to a fixed number of rows so that chunks of any length share one
+    compiled loop.
+    """
+
+    def step(i, carry):
+        p, s, total = carry
+        idx = indices[i]
         loss, grads = jax.value_and_grad(partial(_loss, model))(p, x[idx], y[idx])
         updates, s = optimizer.update(grads, s, p)
-        return (optax.apply_updates(p, updates), s), loss
+        return optax.apply_updates(p, updates), s, total + loss
 
-    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), indices)
-    return params, opt_state, jnp.mean(losses)
+    params, opt_state, total = jax.lax.fori_loop(0, count, step, (params, opt_state, jnp.float32(0.0)))
+    return params, opt_state, total / count
 
 
 @partial(jax.jit, static_argnames=("model", "optimizer"))
-def _run_steps_stacked(model, optimizer, params, opt_state, x, y, indices):
-    run = lambda p, s, idx: _run_steps(model, optimizer, p, s, x, y, idx)
+def _run_steps_stacked(model, optimizer, params, opt_state, x, y, indices, count):
+    run = lambda p, s, idx: _run_steps(model, optimizer, p, s, x, y, idx, count)
     return jax.vmap(run)(params, opt_state, indices)
 
 
@@ -161,7 +170,7 @@ def _save_checkpoint(folder: Path, state: _State, history: dict, snapshots: dict
         "history": {k: np.asarray(v) for k, v in history.items()},
         "snapshots": {str(s): serialization.to_state_dict(p) for s, p in snapshots.items()},
     }
-    data = serialization.msgpack_serialize(jax.tree.map(np.asarray, payload))
+    data = serialization.msgpack_serialize(dict(jax.tree.map(np.asarray, payload), fingerprint=fingerprint))
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
         tmp.write(data)
     os.replace(tmp.name, folder / CHECKPOINT_FILE)
@@ -175,7 +184,7 @@ def _load_checkpoint(folder: Path, template: _State, fingerprint: str):
         payload = serialization.msgpack_restore(path.read_bytes())
     except Exception as err:  # msgpack raises several types on corrupt input
         raise ValueError(f"checkpoint {path} is corrupt ({err}); delete it to start afresh.") from err
-    if payload.get("fingerprint") != fingerprint:
+    if str(payload.get("fingerprint")) != fingerprint:
         raise ValueError(
             f"checkpoint {path} belongs to another run (different model, data, key or schedule); "
             f"use another checkpoint_dir or delete it to start afresh."
@@ -255,6 +264,7 @@ def fit(
             state, history, snapshots = restored
 
     run = _run_steps_stacked if stacked else _run_steps
+    chunk = min(eval_every, total)
     bar = tqdm(total=total, initial=state.step, desc="training", unit="step", disable=not progress,
                leave=False)
     stopped = bool(patience) and bool(np.all(np.asarray(state.since_best) >= patience))
@@ -266,8 +276,9 @@ def fit(
             idx = np.stack([batch_indices(k, state.step, count, n, batch_size) for k in keys])
         else:
             idx = batch_indices(keys, state.step, count, n, batch_size)
+        pad = [(0, 0)] * (idx.ndim - 2) + [(0, chunk - count), (0, 0)]
         state.params, state.opt_state, train_loss = run(model, optimizer, state.params, state.opt_state, x, y,
-                                                        jnp.asarray(idx))
+                                                        jnp.asarray(np.pad(idx, pad)), count)
         state.step = boundary
         bar.update(count)
         if boundary in snapshot_steps:

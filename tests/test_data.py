@@ -1,0 +1,107 @@
+"""The IDX reader and the MNIST loaders, on real files where present and on broken ones made here."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from jaxprobe.data import mnist
+from jaxprobe.data.idx import IDXError, read_idx, sha256_of
+
+SHARED = mnist.shared_test_dir()
+needs_shared = pytest.mark.skipif(SHARED is None, reason="real MNIST test set not on this machine")
+
+
+def _write_idx(path, array, magic_type=0x08, gz=True):
+    header = struct.pack(">HBB", 0, magic_type, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    (gzip.open if gz else open)(path, "wb").write(data)
+    return path
+
+
+@needs_shared
+def test_shared_test_set_sha256_and_class_counts():
+    images = SHARED / "t10k-images-idx3-ubyte.gz"
+    labels = SHARED / "t10k-labels-idx1-ubyte.gz"
+    if sha256_of(images) not in mnist.SHA256[images.name]:
+        pytest.skip("a different copy of the test set (sha256 differs from the known ones)")
+    x, y = mnist.read_split(SHARED, "t10k")
+    assert x.shape == (10000, 784) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() == 1.0
+    np.testing.assert_array_equal(np.bincount(y), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+    assert sha256_of(labels) in mnist.SHA256[labels.name]
+
+
+def test_embedded_split_is_fixed_and_stratified():
+    a = mnist.load_mnist("embedded")
+    b = mnist.load_mnist("embedded")
+    assert a.train_x.shape == (4500, 784) and a.valid_x.shape == (500, 784)
+    np.testing.assert_array_equal(np.bincount(a.valid_y), [50] * 10)
+    np.testing.assert_array_equal(a.train_y, b.train_y)
+    # no digit is both in train and validation
+    train_rows = {r.tobytes() for r in a.train_x}
+    assert not any(r.tobytes() in train_rows for r in a.valid_x)
+    assert a.test_source in ("mnist-t10k", "embedded-validation")
+    if SHARED is not None:
+        assert a.test_source == "mnist-t10k" and len(a.test_x) == 10000
+
+
+def test_idx_folder_roundtrip(tmp_path):
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (30, 28, 28))
+    labels = rng.integers(0, 10, 30)
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", imgs)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", imgs[:10], gz=False)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[:10], gz=False)
+    data = mnist.load_mnist("idx", tmp_path, n_valid=5)
+    np.testing.assert_allclose(data.train_x * 255, imgs[:25].reshape(25, 784), atol=1e-4)
+    np.testing.assert_array_equal(data.valid_y, labels[25:])
+    assert data.test_x.shape == (10, 784)
+
+
+def test_bad_magic_names_the_file(tmp_path):
+    path = _write_idx(tmp_path / "x.gz", np.zeros((2, 28, 28)), magic_type=0x0D)
+    with pytest.raises(IDXError, match=r"x.gz: bad magic number"):
+        read_idx(path)
+
+
+def test_truncated_file_names_the_file(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    _write_idx(path, np.zeros((3, 28, 28)), gz=False)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(IDXError, match=r"t10k-images-idx3-ubyte: truncated: header says \(3, 28, 28\)"):
+        read_idx(path, ndim=3)
+
+
+def test_corrupt_gzip(tmp_path):
+    path = tmp_path / "labels.gz"
+    path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + b"\x00\x00\x00\x05" + b"\x01" * 5)[:-6])
+    with pytest.raises(IDXError, match=r"labels.gz: cannot be read as gzip IDX"):
+        read_idx(path)
+
+
+def test_swapped_files_and_mismatched_counts(tmp_path):
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros(4))  # labels where images belong
+    with pytest.raises(IDXError, match=r"has 1 dimension\(s\), expected 3"):
+        mnist.read_split(tmp_path, "train")
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((4, 28, 28)))
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(3))
+    with pytest.raises(IDXError, match=r"3 labels for 4 images"):
+        mnist.read_split(tmp_path, "train")
+
+
+def test_missing_files_say_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\[.gz\] not found .*download_mnist"):
+        mnist.load_mnist("idx", tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"data_dir=.* is not a folder"):
+        mnist.load_mnist("idx", tmp_path / "nope")
+    with pytest.raises(ValueError, match=r"source='kaggle' is not known"):
+        mnist.load_mnist("kaggle")
+
+
+def test_download_offline_fails_cleanly(tmp_path):
+    with pytest.raises(RuntimeError, match=r"(?s)could not download train-images-idx3-ubyte.gz.*Offline\?"):
+        mnist.download_mnist(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
