@@ -21,7 +21,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-VERDICTS = ("holds", "does not hold", "partly", "not measurable", "n/a")
+VERDICTS = ("holds", "does not hold", "partly", "not measurable", "not comparable", "n/a")
 
 
 def _jsonable(value: Any):
