@@ -138,3 +138,201 @@ def monotone_decreasing(values, tol: float = 0.0) -> bool:
 def within_spread(value: float, mean: float, std: float, k: float = 2.0) -> bool:
     """Does ``value`` lie in ``mean ± k·std``?"""
     return bool(abs(value - mean) <= k * std + 1e-12)
+
+
+# =========================================================================== networks
+# The thesis's networks (§3.3, §3.4, §4.2), a fast forward pass for the one-channel CNNs, Keras-like
+# initialisation and a stacked-seed training wrapper around ``jaxprobe.train.fit``.
+
+from dataclasses import dataclass  # noqa: E402
+import time  # noqa: E402
+
+from jaxprobe.models import Network, cnn1d, mlp  # noqa: E402
+
+N_CLASSES = 60
+LENGTH = 100
+
+
+def jump_network(name: str, conv_activation: str = "linear") -> Network:
+    """The thesis's networks by name.
+
+    ``mlp1`` (100→60, the "1-layer NN"), ``mlp2`` 100-100-60, ``mlp3``, ``mlp4``;
+    ``cnn1`` (one conv, length 7), ``cnn1k5`` (length 5, Fig. 3.19), ``cnn2`` (5, 9),
+    ``cnn3`` (5, 7, 9) — one filter per conv layer, same padding, then dense 100→60;
+    ``shallow{p}`` 100-p-60 and ``deep{p}`` 100-25-p-25-60.
+    """
+    if name.startswith("mlp") and name[3:].isdigit():
+        depth = int(name[3:])
+        return mlp([LENGTH] + [100] * (depth - 1) + [N_CLASSES])
+    kernels = {"cnn1": (7,), "cnn1k5": (5,), "cnn2": (5, 9), "cnn3": (5, 7, 9)}
+    if name in kernels:
+        return cnn1d(LENGTH, kernels[name], N_CLASSES, channels=1, conv_activation=conv_activation)
+    if name.startswith("shallow") and name[7:].isdigit():
+        return mlp([LENGTH, int(name[7:]), N_CLASSES])
+    if name.startswith("deep") and name[4:].isdigit():
+        return mlp([LENGTH, 25, int(name[4:]), 25, N_CLASSES])
+    raise ValueError(f"name={name!r} is not a jump network; use mlp1..mlp4, cnn1, cnn1k5, cnn2, cnn3, "
+                     f"shallow<p> or deep<p>.")
+
+
+def _conv_same(h, kernel, bias):
+    """One-channel 1-D cross-correlation with SAME padding (= flax ``nn.Conv``), h: (N, L)."""
+    k, L = kernel.shape[0], h.shape[-1]
+    lo, hi = (k - 1) // 2, k // 2
+    hp = jnp.pad(h, ((0, 0), (lo, hi)))
+    idx = np.arange(L)[:, None] + np.arange(k)[None, :]
+    return hp[:, idx] @ kernel[:, 0, 0] + bias[0]
+
+
+@dataclass(frozen=True)
+class FastJumpNet:
+    """Same function and parameters as ``network`` (a ``Network`` of one-channel convs and dense
+    layers, no pooling), with a forward pass that avoids XLA's slow tiny convolutions on CPU.
+
+    Duck-types what ``jaxprobe.train.fit`` uses (``apply``, ``check_params``, ``input_shape``,
+    ``n_classes``); ``activations`` returns every stage's output o_l for a batch.
+    """
+
+    network: Network
+
+    def __post_init__(self):
+        for s in self.network.stages:
+            if s.pool != 1 or (s.kind == "conv" and (s.features != 1 or len(s.kernel_size) != 1)):
+                raise ValueError("FastJumpNet supports one-channel 1-D convs and dense layers without pooling.")
+
+    @property
+    def input_shape(self):
+        return self.network.input_shape
+
+    @property
+    def n_classes(self):
+        return self.network.n_classes
+
+    @property
+    def n_layers(self):
+        return self.network.n_layers
+
+    def check_params(self, params, *, stacked: bool = False) -> None:
+        self.network.check_params(params, stacked=stacked)
+
+    def activations(self, params, x) -> list:
+        """[o_1, …, o_L] for a batch x (N, 100); o_L are the logits; conv outputs are (N, 100)."""
+        from jaxprobe.models import activation_fn
+        h, outs = jnp.asarray(x), []
+        for stage, p in zip(self.network.stages, params):
+            if stage.kind == "conv":
+                z = _conv_same(h, p["kernel"], p["bias"])
+            else:
+                z = h.reshape(h.shape[0], -1) @ p["kernel"] + p["bias"]
+            h = activation_fn(stage.activation)(z)
+            outs.append(h)
+        return outs
+
+    def pre_activations(self, params, x) -> list:
+        """[z_1, …, z_L] for a batch."""
+        h, outs = jnp.asarray(x), []
+        from jaxprobe.models import activation_fn
+        for stage, p in zip(self.network.stages, params):
+            z = (_conv_same(h, p["kernel"], p["bias"]) if stage.kind == "conv"
+                 else h.reshape(h.shape[0], -1) @ p["kernel"] + p["bias"])
+            outs.append(z)
+            h = activation_fn(stage.activation)(z)
+        return outs
+
+    def apply(self, params, x):
+        x = jnp.asarray(x)
+        if x.ndim == 1:
+            return self.activations(params, x[None])[-1][0]
+        return self.activations(params, x)[-1]
+
+
+def glorot_init(network: Network, key) -> tuple:
+    """Keras defaults (digest §8.4, an assumption): Glorot-uniform kernels, zero biases."""
+    shapes = network._param_shapes
+    params = []
+    for p, k in zip(shapes, jax.random.split(key, len(shapes))):
+        kshape = p["kernel"].shape
+        if len(kshape) == 3:        # conv (k, in, out): fans include the receptive field
+            fan_in, fan_out = kshape[0] * kshape[1], kshape[0] * kshape[2]
+        else:
+            fan_in, fan_out = kshape
+        lim = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append({"kernel": jax.random.uniform(k, kshape, jnp.float32, -lim, lim),
+                       "bias": jnp.zeros(p["bias"].shape, jnp.float32)})
+    return tuple(params)
+
+
+def glorot_init_stacked(network: Network, keys) -> tuple:
+    return jax.vmap(lambda k: glorot_init(network, k))(keys)
+
+
+@jax.jit
+def _argmax_labels(logits):
+    return jnp.argmax(logits, axis=-1)
+
+
+def predict_stacked(net: FastJumpNet, params, x, chunk: int = 20000) -> np.ndarray:
+    """Predicted labels of K stacked models: (K, N)."""
+    fn = jax.jit(jax.vmap(lambda p, xb: jnp.argmax(net.apply(p, xb), -1), (0, None)))
+    x = jnp.asarray(x)
+    return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
+
+
+def stacked_activations(net: FastJumpNet, params, x, layer: int, chunk: int = 20000) -> np.ndarray:
+    """o_layer (1-based) of K stacked models on x: (K, N, units)."""
+    fn = jax.jit(jax.vmap(lambda p, xb: net.activations(p, xb)[layer - 1], (0, None)))
+    x = jnp.asarray(x)
+    return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
+
+
+@dataclass
+class JumpRun:
+    """K stacked seeds of one network, early-stopped at the minimum validation loss."""
+
+    name: str
+    net: FastJumpNet
+    params: tuple            # best (early-stopped) params, stacked (K, ...)
+    best_epoch: np.ndarray   # (K,)
+    history: dict            # fit's history; 'epoch' added
+    stats: dict              # error stats on the test set, each (K,)
+    test_pred: np.ndarray    # (K, N) predicted labels
+    wall: float              # seconds (training + test evaluation)
+    epochs_run: int
+    max_epochs: int
+
+    def summary(self) -> dict:
+        return {k: (float(np.mean(v)), float(np.std(v))) for k, v in self.stats.items()}
+
+
+def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, patience: int = 30,
+                seed: int = 0, conv_activation: str = "linear", learning_rate: float = 0.01,
+                batch_size: int = 100, progress: bool = False, snapshot_epochs=()) -> JumpRun:
+    """Trains ``n_seeds`` copies of :func:`jump_network` ``name`` at once (``fit(stacked=True)``).
+
+    Thesis protocol: plain SGD lr 0.01, batch 100, softmax cross-entropy, evaluation every epoch
+    on the validation set, parameters of the minimum validation loss kept (early stopping with
+    ``patience`` epochs, a budget of ``max_epochs``).  Seeds differ in initialisation and batch order;
+    the data are the same for all.  Returns a :class:`JumpRun` with test-set error statistics.
+    """
+    from jaxprobe.train import fit
+
+    net = FastJumpNet(jump_network(name, conv_activation))
+    base = jax.random.fold_in(jax.random.key(seed), sum(map(ord, name)) * 7919 + len(name))
+    k_init, k_train = jax.random.split(base)
+    params = glorot_init_stacked(net.network, jax.random.split(k_init, n_seeds))
+    t0 = time.perf_counter()
+    per_epoch = len(splits.train_x) // batch_size
+    res = fit(net, params, (splits.train_x, splits.train_y), key=jax.random.split(k_train, n_seeds),
+              optimizer=None, learning_rate=learning_rate, batch_size=batch_size, epochs=max_epochs,
+              valid=(splits.valid_x, splits.valid_y), patience=patience, progress=progress, stacked=True,
+              snapshot_steps=tuple(int(e) * per_epoch for e in snapshot_epochs))
+    pred = predict_stacked(net, res.best_params, splits.test_x)
+    wall = time.perf_counter() - t0
+    stats = {k: np.asarray(v) for k, v in error_stats(pred, np.asarray(splits.test_y)[None, :]).items()}
+    history = dict(res.history)
+    history["epoch"] = np.asarray(history["step"]) / per_epoch
+    run = JumpRun(name=name, net=net, params=res.best_params, best_epoch=np.asarray(res.best_step) / per_epoch,
+                  history=history, stats=stats, test_pred=pred, wall=wall,
+                  epochs_run=int(res.steps_done // per_epoch), max_epochs=max_epochs)
+    run.snapshots = res.snapshots
+    return run
