@@ -45,13 +45,16 @@ def run_flow(
     layer: int,
     rule: str,
     start: str = "pre",
+    to_layer: int = 0,
     backward_params: Optional[Params] = None,
 ) -> FlowResult:
     """The engine, for one example whose forward ``trace`` is given.
 
     ``signal`` lives at z_layer (``start='pre'``) or at o_layer (``start='post'``; the rule of
-    layer ``layer`` is applied first). ``backward_params`` replaces the weights of the transposed
-    maps (the random-weight flows of seed 004); the pooling switches stay those of ``params``.
+    layer ``layer`` is applied first). The flow stops at o_{to_layer} (0: the input), so
+    ``targets[k - to_layer - 1]`` is the signal at z_k and ``reconstructions[k - to_layer]`` the
+    signal at o_k. ``backward_params`` replaces the weights of the transposed maps (the
+    random-weight flows of seed 004); the pooling switches stay those of ``params``.
     """
     rule_fn = get_rule(rule)
     bparams = params if backward_params is None else backward_params
@@ -60,12 +63,12 @@ def run_flow(
     if start == "post":
         g = rule_fn(g, trace.pre[layer - 1], stages[layer - 1].activation)
     targets, recons = [], []
-    for k in range(layer, 0, -1):
+    for k in range(layer, to_layer, -1):
         targets.append(g)
         _, transpose = jax.vjp(partial(model.stage_affine, bparams, k), trace.inputs[k - 1])
         (g,) = transpose(g)
         recons.append(g)
-        if k > 1:
+        if k > to_layer + 1:
             g = rule_fn(g, trace.pre[k - 2], stages[k - 2].activation)
     return FlowResult(tuple(reversed(targets)), tuple(reversed(recons)))
 
@@ -75,10 +78,10 @@ def _one_hot(model: Network, label):
     return jax.nn.one_hot(label, model.n_classes, dtype=jnp.float32)
 
 
-@partial(jax.jit, static_argnames=("model", "layer", "rule", "start"))
-def _flow_core(model, params, x, signal, layer, rule, start, backward_params):
+@partial(jax.jit, static_argnames=("model", "layer", "rule", "start", "to_layer"))
+def _flow_core(model, params, x, signal, layer, rule, start, to_layer, backward_params):
     trace = model._trace_one(params, x)
-    return run_flow(model, params, trace, signal, layer=layer, rule=rule, start=start,
+    return run_flow(model, params, trace, signal, layer=layer, rule=rule, start=start, to_layer=to_layer,
                     backward_params=backward_params)
 
 
@@ -149,14 +152,17 @@ def _unbatch(tree, batched):
 
 # ------------------------------------------------------------------ public flows
 def backward_flow(model: Network, params: Params, x, signal, *, layer: Optional[int] = None,
-                  rule: str = "gradient", start: str = "pre",
+                  rule: str = "gradient", start: str = "pre", to_layer: int = 0,
                   backward_params: Optional[Params] = None) -> FlowResult:
-    """Any flow from any signal at layer ``layer`` (default: the logits) for one example.
+    """Any flow from any signal at layer ``layer`` (default: the logits) down to o_{to_layer}
+    (default: the input), for one example.
 
-    ``signal`` has the shape of z_layer / o_layer; see ``run_flow`` for ``start`` and
-    ``backward_params``. Vmap it for batches, units or stacked parameters.
+    ``signal`` has the shape of z_layer / o_layer; see ``run_flow`` for ``start``, ``to_layer``
+    and ``backward_params``. Vmap it for batches, units or stacked parameters.
     """
     layer = model.n_layers if layer is None else _check_layer(model, layer)
+    if not isinstance(to_layer, (int, np.integer)) or not 0 <= to_layer < layer:
+        raise ValueError(f"to_layer must be an int in 0..{layer - 1} (below layer={layer}), got {to_layer!r}.")
     validation.check_choice("rule", rule, tuple(RULES))
     validation.check_choice("start", start, ("pre", "post"))
     if validation.check_input("x", x, model.input_shape):
@@ -164,7 +170,7 @@ def backward_flow(model: Network, params: Params, x, signal, *, layer: Optional[
     expected = model.layer_shapes[layer - 1]
     if tuple(np.shape(signal)) != tuple(expected):
         raise ValueError(f"signal has shape {tuple(np.shape(signal))}, expected {tuple(expected)} (z_{layer}).")
-    return _flow_core(model, params, x, signal, layer, rule, start, backward_params)
+    return _flow_core(model, params, x, signal, layer, rule, start, int(to_layer), backward_params)
 
 
 def bp_dnn_targets(model: Network, params: Params, x, y) -> FlowResult:

@@ -268,6 +268,18 @@ def test_backward_flow_general_entry_matches_named_flows():
     np.testing.assert_allclose(res.reconstructions[0], jp.guided_backprop(model, params, x[0], y[0]), atol=1e-7)
 
 
+def test_flow_stops_at_any_lower_layer():
+    model, params, x, y = _setup("cnn2d_pool", n=1)
+    signal = jax.nn.one_hot(y[0], model.n_classes)
+    full = jp.backward_flow(model, params, x[0], signal, rule="deconvnet")
+    part = jp.backward_flow(model, params, x[0], signal, rule="deconvnet", to_layer=1)
+    assert len(part.targets) == model.n_layers - 1 and len(part.reconstructions) == model.n_layers - 1
+    for k in range(1, model.n_layers):
+        np.testing.assert_allclose(part.reconstructions[k - 1], full.reconstructions[k], atol=1e-7)
+    with pytest.raises(ValueError, match=r"to_layer must be an int in 0..3 \(below layer=4\), got 4"):
+        jp.backward_flow(model, params, x[0], signal, to_layer=4)
+
+
 def test_rule_table_is_complete():
     assert set(rules.RULES) == {"gradient", "guided_bp_dnn", "guided_backprop", "deconvnet",
                                 "deconvnet_masked", "exact_filter"}
