@@ -181,3 +181,37 @@ def test_derivative_template_and_signs():
     m[np.arange(60) + 20, np.arange(60)] = 1
     assert ja.diagonality(m, offset=20, band=0) == 1.0
     assert ja.monotone_decreasing([3, 2, 2, 1]) and not ja.monotone_decreasing([1, 2])
+
+
+# ----------------------------------------------------------------------------- networks
+
+def test_jump_networks_and_fast_forward_match_the_model():
+    x = jump_splits(1.0, sizes=(60, 60, 60, 60)).test_x[:8]
+    for name in ("deep3", "cnn3"):
+        net = ja.FastJumpNet(ja.jump_network(name, conv_activation="relu"))
+        p = ja.glorot_init(net.network, jax.random.PRNGKey(0))
+        tr = jax.jit(net.network.trace)(p, x)
+        np.testing.assert_allclose(jax.jit(net.apply)(p, x), tr.post[-1], atol=1e-5)
+        for a, b in zip(jax.jit(net.activations)(p, x), tr.post):
+            np.testing.assert_allclose(np.asarray(a).reshape(8, -1), np.asarray(b).reshape(8, -1), atol=1e-5)
+    assert ja.jump_network("deep7").layer_shapes == ((25,), (7,), (25,), (60,))
+    assert ja.jump_network("shallow4").layer_shapes == ((4,), (60,))
+    with pytest.raises(ValueError, match="name"):
+        ja.jump_network("resnet")
+
+
+def test_glorot_init_scale():
+    p = ja.glorot_init(ja.jump_network("mlp2"), jax.random.PRNGKey(1))
+    lim = np.sqrt(6 / 200)
+    k = np.asarray(p[0]["kernel"])
+    assert np.abs(k).max() <= lim and np.abs(k).max() > 0.9 * lim
+    assert np.all(np.asarray(p[0]["bias"]) == 0)
+
+
+def test_train_seeds_stacked_learns():
+    sp = jump_splits(0.3, sizes=(1200, 600, 600, 60))
+    run = ja.train_seeds("mlp1", sp, n_seeds=2, max_epochs=4, patience=4, learning_rate=0.1)
+    assert run.test_pred.shape == (2, 600)
+    assert run.stats["L1"].shape == (2,)
+    assert np.all(run.stats["L1"] < 10)       # far better than chance (~20)
+    assert not np.allclose(run.params[0]["kernel"][0], run.params[0]["kernel"][1])
