@@ -190,11 +190,17 @@ def _show(ax, img, signed=False, title=None):
         ax.set_title(title, fontsize=7)
 
 
+def _finish(fig, title):
+    if title:
+        fig.suptitle(title, fontsize=8)
+
+
 def reconstruction_figure(digits: Any, columns: Sequence[tuple[str, Any]], labels: Any,
-                          per_row: int = 3) -> Any:
+                          per_row: int = 3, title: str | None = None) -> Any:
     """Fig. 7 layout: each instance shows its digit, then one image per entry of ``columns``.
 
-    ``columns`` is ``[(name, maps), …]`` with maps (N, 784). Instances are laid out
+    ``columns`` is ``[(name, maps), …]`` or ``[(name, maps, scores), …]`` with maps (N, 784)
+    and optional per-instance ``scores`` shown in the panel title. Instances are laid out
     ``per_row`` to a row (one row per class when the digits come grouped by class). Maps are
     drawn with a diverging colour map centred at zero (red positive, blue negative).
     """
@@ -204,7 +210,8 @@ def reconstruction_figure(digits: Any, columns: Sequence[tuple[str, Any]], label
     n = len(digits)
     nrows = int(np.ceil(n / per_row))
     ncols = per_row * (1 + len(columns))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(0.95 * ncols, 1.05 * nrows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(0.95 * ncols, 1.15 * nrows + 0.4), squeeze=False,
+                             layout="constrained")
     for ax in axes.ravel():
         ax.axis("off")
     for i in range(n):
@@ -213,15 +220,18 @@ def reconstruction_figure(digits: Any, columns: Sequence[tuple[str, Any]], label
         ax = axes[r][c0]
         ax.axis("on")
         _show(ax, digits[i], title=f"digit {labels[i]}")
-        for j, (name, maps) in enumerate(columns, start=1):
+        for j, col in enumerate(columns, start=1):
+            name, maps = col[0], col[1]
+            label = name if len(col) < 3 else f"{name} r={float(col[2][i]):.2f}"
             ax = axes[r][c0 + j]
             ax.axis("on")
-            _show(ax, np.asarray(maps)[i], signed=True, title=name)
-    fig.tight_layout(pad=0.3)
+            _show(ax, np.asarray(maps)[i], signed=True, title=label)
+    _finish(fig, title)
     return fig
 
 
-def overlay_figure(digits: Any, guided: Any, labels: Any, n_boxes: int = 2, per_row: int = 5) -> Any:
+def overlay_figure(digits: Any, guided: Any, labels: Any, n_boxes: int = 2, per_row: int = 5,
+                   title: str | None = None) -> Any:
     """Fig. 8 style: each digit with boxes on the regions guided-bp-DNN highlights most, beside the map."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
@@ -229,7 +239,8 @@ def overlay_figure(digits: Any, guided: Any, labels: Any, n_boxes: int = 2, per_
     digits, guided = np.asarray(digits), np.asarray(guided)
     n = len(digits)
     nrows = int(np.ceil(n / per_row))
-    fig, axes = plt.subplots(nrows, 2 * per_row, figsize=(1.0 * 2 * per_row, 1.1 * nrows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(nrows, 2 * per_row, figsize=(1.0 * 2 * per_row, 1.15 * nrows + 0.4),
+                             squeeze=False, layout="constrained")
     for ax in axes.ravel():
         ax.axis("off")
     colors = ["red", "lime", "yellow", "cyan"]
@@ -244,5 +255,5 @@ def overlay_figure(digits: Any, guided: Any, labels: Any, n_boxes: int = 2, per_
             for ax in (ax_d, ax_g):
                 ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False,
                                        edgecolor=colors[k % len(colors)], linewidth=1.2))
-    fig.tight_layout(pad=0.3)
+    _finish(fig, title)
     return fig
