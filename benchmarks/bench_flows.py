@@ -60,21 +60,27 @@ def _read_idx(path: Path) -> np.ndarray:
 
 def mnist_test(n: int, seed: int = 0):
     """``n`` MNIST test digits (float32 in [0,1], flattened) and labels; cycled when n > 10,000."""
-    folder = Path(os.environ.get("JAXPROBE_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
-    if not (folder / "t10k-images-idx3-ubyte.gz").exists():
-        folder = Path("/work/shared/data/mnist")
-    images, labels = folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"
-    if images.exists() and labels.exists():
-        x = _read_idx(images).reshape(-1, 784).astype(np.float32) / 255.0
-        y = _read_idx(labels).astype(np.int32)
-        source = f"MNIST test digits ({folder})"
-    else:
+    x = y = None
+    try:
+        from jaxprobe.data.mnist import load_shared_test_set, shared_test_dir
+
+        loaded = load_shared_test_set()
+        if loaded is not None:
+            (x, y), source = loaded, f"MNIST test digits ({shared_test_dir()})"
+    except ImportError:  # older checkout: read the IDX files here
+        folder = Path(os.environ.get("JAXPROBE_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
+        images, labels = folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"
+        if images.exists() and labels.exists():
+            x = _read_idx(images).reshape(-1, 784).astype(np.float32) / 255.0
+            y = _read_idx(labels).astype(np.int32)
+            source = f"MNIST test digits ({folder})"
+    if x is None:
         rng = np.random.default_rng(seed)
         x = rng.random((10000, 784), dtype=np.float32)
         y = rng.integers(0, 10, 10000).astype(np.int32)
         source = "uniform random images (MNIST test set not found)"
     idx = np.arange(n) % len(x)
-    return np.ascontiguousarray(x[idx]), y[idx], source
+    return np.ascontiguousarray(x[idx], np.float32), np.asarray(y[idx], np.int32), source
 
 
 # ---------------------------------------------------------------------------- timing
@@ -126,7 +132,7 @@ def compiled_dots(model, params, x, y, rule, from_prediction):
 
 # ---------------------------------------------------------------------------- GEMM roofline
 def gemm_rates(shapes, repeats: int, budget_s: float = 2.0):
-    """Median float32 GEMM rate (FLOP/s) of jnp matmuls A(m,k) @ B(k,n) per shape."""
+    """Float32 GEMM rates (FLOP/s) of jnp matmuls A(m,k) @ B(k,n): {shape: (median, best)}."""
     rates = {}
     key = jax.random.key(1)
     for m, k, o in shapes:
@@ -138,7 +144,7 @@ def gemm_rates(shapes, repeats: int, budget_s: float = 2.0):
         first = _time(lambda: f(a, b), _jax_sync)
         reps = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
         ts = [_time(lambda: f(a, b), _jax_sync) for _ in range(reps)]
-        rates[(m, k, o)] = 2 * m * k * o / _median(ts)
+        rates[(m, k, o)] = (2 * m * k * o / _median(ts), 2 * m * k * o / min(ts))
     return rates
 
 
@@ -235,46 +241,72 @@ def main(argv=None):
     gemm_shapes = [(s, s, s) for s in squares] + tall
     rates = gemm_rates(gemm_shapes + [s for s in flow_shapes if s not in gemm_shapes],
                        repeats=3 if args.quick else 7)
-    best_shape = max((s for s in gemm_shapes), key=lambda s: rates[s])
-    peak = rates[best_shape]
+    stats = ("median", "best")
+    peak = {}
+    for i, st in enumerate(stats):
+        shape = max(gemm_shapes, key=lambda s: rates[s][i])
+        peak[st] = (rates[shape][i], shape)
 
-    print("\nfloat32 GEMM rate (jnp.matmul, median), GFLOP/s:")
-    for s in gemm_shapes:
-        print(f"  {s[0]:>6}x{s[1]:<5} @ {s[1]:>5}x{s[2]:<5} {rates[s] / 1e9:8.1f}"
-              + ("   <- best" if s == best_shape else ""))
-    print("  the flows' own matmul shapes:")
-    for s in flow_shapes:
-        print(f"  {s[0]:>6}x{s[1]:<5} @ {s[1]:>5}x{s[2]:<5} {rates[s] / 1e9:8.1f}")
+    def shape_label(s):
+        return f"({s[0]}x{s[1]}) @ ({s[1]}x{s[2]})"
 
-    print(f"\nDNN-6, N = {n}, median of {repeats} rounds (jax and Captum interleaved):")
-    head = (f"{'flow':<16} {'ms':>8} {'ex/s':>10} {'GFLOP':>7} {'GFLOP/s':>8} {'roofline':>8} "
-            f"{'shape-bound':>11} | {'Captum peer':<15} {'ms':>8} {'ex/s':>9} {'speed-up':>8}")
+    print("\nfloat32 GEMM rate (jnp.matmul), GFLOP/s, median and best of the repeats:")
+    for s in gemm_shapes + [None] + flow_shapes:
+        if s is None:
+            print("  the flows' own matmul shapes:")
+            continue
+        mark = "   <- best" if s in (peak["median"][1], peak["best"][1]) else ""
+        print(f"  {shape_label(s):<28} {rates[s][0] / 1e9:8.1f} {rates[s][1] / 1e9:8.1f}{mark}")
+
+    print(f"\nDNN-6, N = {n}, {repeats} rounds, jax and Captum interleaved; "
+          "each cell: median / best round")
+    head = (f"{'flow':<16} {'ms':>13} {'examples/s':>15} {'GFLOP':>6} {'GFLOP/s':>11} {'roofline':>11} "
+            f"{'shape-bound':>11}")
+    if peer is not None:
+        head += f" | {'Captum peer':<15} {'ms':>13} {'examples/s':>13} {'speed-up':>13}"
     print(head)
     print("-" * len(head))
     summary = {}
-    for name, (pname, _, _) in FLOWS.items():
-        tj = _median(t_jax[name])
-        gflops = flops[name] / tj / 1e9
-        shape_bound = sum(2 * m * k * o / rates[(m, k, o)] for m, k, o in flow_matmuls(name, n))
-        row = (f"{name:<16} {tj * 1e3:8.1f} {n / tj:10.0f} {flops[name] / 1e9:7.2f} {gflops:8.1f} "
-               f"{gflops * 1e9 / peak:8.2f} {shape_bound / tj:11.2f}")
-        speedup = None
-        if peer is not None:
-            tp = _median(t_peer[pname])
-            speedup = tp / tj
-            row += f" | {pname:<15} {tp * 1e3:8.1f} {n / tp:9.0f} {speedup:7.1f}x"
-        print(row)
-        summary[name] = dict(ms=tj * 1e3, examples_per_s=n / tj, roofline=gflops * 1e9 / peak,
-                             shape_bound=shape_bound / tj, speedup=speedup)
 
-    print(f"\nbest GEMM rate: {peak / 1e9:.1f} GFLOP/s at {best_shape}.")
-    print("roofline = flow matmul GFLOP/s / best GEMM rate (goal >= 0.8); shape-bound = time the flow "
-          "would take at its own matmul shapes' GEMM rates / its time (1.0 = no overhead beyond the matmuls).")
+    def pair(a, b, fmt):
+        return f"{a:{fmt}} / {b:{fmt}}"
+
+    for name, (pname, _, _) in FLOWS.items():
+        tj = (_median(t_jax[name]), min(t_jax[name]))
+        gf = tuple(flops[name] / t / 1e9 for t in tj)
+        roof = tuple(g * 1e9 / peak[st][0] for g, st in zip(gf, stats))
+        bound = sum(2 * m * k * o / rates[(m, k, o)][0] for m, k, o in flow_matmuls(name, n)) / tj[0]
+        row = (f"{name:<16} {pair(tj[0] * 1e3, tj[1] * 1e3, '5.0f')} {pair(n / tj[0], n / tj[1], '6.0f')} "
+               f"{flops[name] / 1e9:6.2f} {pair(gf[0], gf[1], '4.1f')} {pair(roof[0], roof[1], '4.2f')} "
+               f"{bound:11.2f}")
+        result = dict(ms=tj[0] * 1e3, ms_best=tj[1] * 1e3, examples_per_s=n / tj[0],
+                      examples_per_s_best=n / tj[1], roofline=roof[0], roofline_best=roof[1],
+                      shape_bound=bound)
+        if peer is not None:
+            tp = (_median(t_peer[pname]), min(t_peer[pname]))
+            sp = (tp[0] / tj[0], tp[1] / tj[1])
+            row += (f" | {pname:<15} {pair(tp[0] * 1e3, tp[1] * 1e3, '5.0f')} "
+                    f"{pair(n / tp[0], n / tp[1], '5.0f')} {pair(sp[0], sp[1], '4.1f')}x")
+            result.update(captum_ms=tp[0] * 1e3, captum_examples_per_s=n / tp[0], speedup=sp[0],
+                          speedup_best=sp[1])
+        print(row)
+        summary[name] = result
+
+    for st in stats:
+        print(f"best GEMM rate ({st} of repeats): {peak[st][0] / 1e9:.1f} GFLOP/s at {shape_label(peak[st][1])}")
+    print("roofline = flow matmul GFLOP/s / best GEMM rate, same statistic (goal >= 0.8); shape-bound = "
+          "time the flow would take if each of its matmuls ran at the median GEMM rate of its own shape, "
+          "over its median time (1.0 = nothing but those matmuls).")
     if peer is not None:
-        print("speed-up = Captum time / jaxprobe time on the same weights, inputs and thread count (goal >= 6).")
+        print("speed-up = Captum time / jaxprobe time, same weights, inputs and thread count (goal >= 6).")
+    print("'best' = fastest round: the least disturbed by other processes on a shared machine.")
     print("FLOPs counted: " + "; ".join(
-        f"{k} {flops[k] / n:.0f}/example ({d[1]} matmuls; compiled HLO has {d[0]} dots, XLA counts "
+        f"{k} {flops[k] / n:.0f}/example ({d[1]} matmuls; the compiled HLO has {d[0]} dots, XLA counts "
         f"{d[2] / n:.0f} flop/example)" for k, d in dots.items()))
+    try:
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    except OSError:
+        pass
     return summary
 
 
