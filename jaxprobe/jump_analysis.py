@@ -266,21 +266,33 @@ def glorot_init_stacked(network: Network, keys) -> tuple:
     return jax.vmap(lambda k: glorot_init(network, k))(keys)
 
 
-@jax.jit
-def _argmax_labels(logits):
-    return jnp.argmax(logits, axis=-1)
+_JITTED: dict = {}
+
+
+def _stacked_fn(net: FastJumpNet, what):
+    """One jitted ``vmap`` over seeds per (network, output), reused across calls."""
+    key = (net, what)
+    if key not in _JITTED:
+        if what == "labels":
+            f = lambda p, xb: jnp.argmax(net.apply(p, xb), -1)
+        else:
+            f = lambda p, xb: net.activations(p, xb)[what - 1]
+        _JITTED[key] = jax.jit(jax.vmap(f, (0, None)))
+    return _JITTED[key]
 
 
 def predict_stacked(net: FastJumpNet, params, x, chunk: int = 20000) -> np.ndarray:
     """Predicted labels of K stacked models: (K, N)."""
-    fn = jax.jit(jax.vmap(lambda p, xb: jnp.argmax(net.apply(p, xb), -1), (0, None)))
+    fn = _stacked_fn(net, "labels")
     x = jnp.asarray(x)
     return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
 
 
 def stacked_activations(net: FastJumpNet, params, x, layer: int, chunk: int = 20000) -> np.ndarray:
     """o_layer (1-based) of K stacked models on x: (K, N, units)."""
-    fn = jax.jit(jax.vmap(lambda p, xb: net.activations(p, xb)[layer - 1], (0, None)))
+    if not 1 <= layer <= net.n_layers:
+        raise ValueError(f"layer must be in 1..{net.n_layers}, got {layer!r}.")
+    fn = _stacked_fn(net, int(layer))
     x = jnp.asarray(x)
     return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
 
@@ -336,3 +348,24 @@ def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, p
                   epochs_run=int(res.steps_done // per_epoch), max_epochs=max_epochs)
     run.snapshots = res.snapshots
     return run
+
+
+def bootstrap_error_std(pred, true, n_boot: int = 200, seed: int = 0, keep: float = 0.99) -> dict:
+    """Std of each error statistic under resampling of the test set (with replacement).
+
+    ``pred`` (K, N) or (N,), ``true`` (N,).  Returns ``{key: std}`` averaged over the K models —
+    how much a figure would move with another test set of the same size, on top of the seed spread.
+    """
+    pred = np.atleast_2d(np.asarray(pred))
+    err = np.abs(pred - np.asarray(true)[None, :]).astype(np.float64)
+    n = err.shape[1]
+    m = int(np.floor(keep * n + 1e-9))
+    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    out = {k: [] for k in ERROR_KEYS}
+    for e in err:
+        b = np.sort(e[idx], axis=1)
+        out["L1"].append(b.mean(1).std())
+        out["L2"].append(np.sqrt((b ** 2).mean(1)).std())
+        out["L1_99"].append(b[:, :m].mean(1).std())
+        out["L2_99"].append(np.sqrt((b[:, :m] ** 2).mean(1)).std())
+    return {k: float(np.mean(v)) for k, v in out.items()}
