@@ -73,7 +73,40 @@ class Stage:
     def module(self) -> nn.Module:
         if self.kind == "dense":
             return nn.Dense(self.features)
+        if len(self.kernel_size) == 1:
+            return TapConv1D(self.features, self.kernel_size, padding=self.padding)
         return nn.Conv(self.features, self.kernel_size, padding=self.padding)
+
+
+class TapConv1D(nn.Module):
+    """A 1-D convolution (stride 1) computed as a sum over kernel taps of shifted slices times
+    W[tap], with ``nn.Conv``'s parameters, initialisers and padding, so the two are
+    interchangeable. XLA's CPU convolution is slow for the thesis's one-channel filters; this
+    form fuses into a few elementwise ops (and matmuls when channels > 1), forward and transposed.
+    """
+
+    features: int
+    kernel_size: tuple
+    padding: str = "SAME"
+
+    @nn.compact
+    def __call__(self, h: jax.Array) -> jax.Array:  # h: (..., length, in_channels)
+        (k,) = self.kernel_size
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, h.shape[-1], self.features))
+        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+        length = h.shape[-2]
+        if self.padding == "SAME":
+            pad = [(0, 0)] * (h.ndim - 2) + [((k - 1) // 2, k // 2), (0, 0)]
+            h = jnp.pad(h, pad)
+        elif self.padding != "VALID":
+            raise ValueError(f"padding={self.padding!r} is not supported for 1-D convs; use 'SAME' or 'VALID'.")
+        out = h.shape[-2] - k + 1 if self.padding == "VALID" else length
+        taps = [jax.lax.slice_in_dim(h, j, j + out, axis=-2) for j in range(k)]
+        if h.shape[-1] == 1 and self.features == 1:
+            z = sum(t * kernel[j, 0, 0] for j, t in enumerate(taps))
+        else:
+            z = sum(t @ kernel[j] for j, t in enumerate(taps))
+        return z + bias
 
 
 def max_pool(x: jax.Array, window: int) -> jax.Array:

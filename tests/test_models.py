@@ -50,3 +50,19 @@ def test_activation_per_layer_and_errors():
         jp.Stage("conv", 3)
     with pytest.raises(ValueError, match=r"kind='pool' is not known"):
         jp.Stage("pool", 3)
+
+
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("cin, cout, k", [(1, 1, 5), (1, 1, 4), (3, 2, 7)])
+def test_tap_conv_equals_flax_conv(padding, cin, cout, k):
+    import flax.linen as nn
+
+    h = jax.random.normal(jax.random.key(0), (4, 20, cin))
+    ref, tap = nn.Conv(cout, (k,), padding=padding), jp.models.TapConv1D(cout, (k,), padding=padding)
+    p_ref, p_tap = ref.init(jax.random.key(1), h), tap.init(jax.random.key(1), h)
+    for a, b in zip(jax.tree.leaves(p_ref), jax.tree.leaves(p_tap)):
+        np.testing.assert_array_equal(a, b)  # same parameters and initialisers
+    np.testing.assert_allclose(tap.apply(p_ref, h), ref.apply(p_ref, h), rtol=1e-5, atol=1e-6)
+    g_ref = jax.grad(lambda hh: jnp.sum(jnp.sin(ref.apply(p_ref, hh))))(h)
+    g_tap = jax.grad(lambda hh: jnp.sum(jnp.sin(tap.apply(p_ref, hh))))(h)
+    np.testing.assert_allclose(g_tap, g_ref, rtol=1e-5, atol=1e-6)
