@@ -33,7 +33,7 @@ import optax
 from jaxprobe import bp_dnn_analysis as bpa
 from jaxprobe.cli import experiment_parser
 from jaxprobe.data import mnist
-from jaxprobe.discriminance import knn_accuracy, silhouette
+from jaxprobe.discriminance import discriminance
 from jaxprobe.flows import bp_dnn_targets, guided_backprop, guided_bp_dnn
 from jaxprobe.models import mlp
 from jaxprobe.report import Report
@@ -161,7 +161,8 @@ def main(argv=None):
         # ------------------------------------------------------------ discriminance of raw vectors
         with watch("discriminance (k-NN, silhouette) of every vector set"):
             def measure(v):
-                return knn_accuracy(v, py, k=K), silhouette(v, py)
+                m = discriminance(v, py, k=K)
+                return m["knn"], m["silhouette"]
 
             disc = {}
             for s in snap_steps:
@@ -271,15 +272,25 @@ def main(argv=None):
                        ours=f"k-NN z_1 {z1[-1][0]:.2f} vs õ_1 {o1_end[0]:.2f}; sil z_1 {z1[-1][1]:.2f} vs õ_1 {o1_end[1]:.2f}",
                        seed="similar degree of discriminance",
                        verdict=_verdict(close_k <= 0.05 and close_s <= 0.1, close_k <= 0.05 or close_s <= 0.1),
-                       note="criterion: |Δ k-NN| ≤ 0.05 and |Δ silhouette| ≤ 0.10")
+                       note="criterion: k-NN differs by ≤ 0.05 and silhouette by ≤ 0.10")
+        # claim 5a: z_l at iteration 0 'far from discriminant'
+        z0 = [d("z", l, 0) for l in range(1, HIDDEN + 1)]
+        low_sil = all(s < 0.1 for _, s in z0)
+        low_knn = all(k < 0.3 for k, _ in z0)
+        report.compare("z_l (l = 1..5) at iteration 0 far from discriminant",
+                       ours="k-NN " + ", ".join(f"{k:.2f}" for k, _ in z0) + "; sil " + ", ".join(f"{s:.2f}" for _, s in z0),
+                       seed="far from discriminant (Fig. 6, top row)",
+                       verdict=_verdict(low_sil and low_knn, low_sil or low_knn),
+                       note="criterion: silhouette < 0.10 (classes overlap) and k-NN < 0.30 (3× chance); random "
+                            f"projections keep the pixels' local neighbourhoods (raw pixels: k-NN {d('input', 0, 0)[0]:.2f})")
         # claim 5: z_l at the end far more discriminant than at 0
         checks = [(l, d("z", l, 0), d("z", l, steps)) for l in range(1, HIDDEN + 1)]
-        far = [b[1] - a[1] >= 0.1 and b[0] > a[0] for _, a, b in checks]
+        far = [b[1] - a[1] >= 0.1 and b[0] - a[0] >= 0.05 for _, a, b in checks]
         report.compare(f"z_l (l = 1..5) at iteration {steps} far more discriminant than at 0",
                        ours="; ".join(f"z_{l} k-NN {a[0]:.2f}→{b[0]:.2f}, sil {a[1]:.2f}→{b[1]:.2f}" for l, a, b in checks),
                        seed="far from discriminant at 0, discriminant at 10000 (Fig. 6)",
                        verdict=_verdict(all(far), any(far)),
-                       note="criterion: silhouette gain ≥ 0.10 and k-NN gain > 0 at each layer; "
+                       note="criterion: silhouette gain ≥ 0.10 and k-NN gain ≥ 0.05 at each layer; "
                             f"raw pixels give k-NN {d('input', 0, 0)[0]:.2f}, silhouette {d('input', 0, 0)[1]:.2f}")
 
         # ------------------------------------------------------------ direct losses
@@ -320,11 +331,16 @@ def main(argv=None):
         report.table("mean cos(z_l, −õ_l) by snapshot",
                      header=["iteration"] + [f"l = {l}" for l in range(1, HIDDEN + 1)],
                      rows=[[s] + [f"{c:.3f}" for c in cos_curve[s]] for s in snap_steps])
+        c_max = np.max([cos_curve[s] for s in snap_steps], axis=0)
+        peak = [snap_steps[int(i)] for i in np.argmax([cos_curve[s] for s in snap_steps], axis=0)]
         rises = c_end > c0
+        kept = c_end >= 0.9 * c_max
         report.compare("training increases cos(z_l, −õ_l) (ℓ^fp read as a cosine objective)",
-                       ours="; ".join(f"l={l}: {a:.2f}→{b:.2f}" for l, a, b in zip(range(1, 6), c0, c_end)),
-                       seed="training maximises it", verdict=_verdict(bool(rises.all()), bool(rises.any())),
-                       note=f"first vs last snapshot; see the curve for the path in between")
+                       ours="; ".join(f"l={l}: {a:.2f}→{b:.2f} (peak {m:.2f} at it {p})"
+                                      for l, a, b, m, p in zip(range(1, 6), c0, c_end, c_max, peak)),
+                       seed="training maximises it", verdict=_verdict(bool((rises & kept).all()), bool(rises.any())),
+                       note="holds: last > first and last ≥ 0.9 × the peak over snapshots, at every layer; "
+                            "partly: it rises from iteration 0 but falls back from its peak")
 
         # ------------------------------------------------------------ Fig. 7 / 8 and correlations
         r_bp = bpa.rowwise_pearson(bp_rec, cx)
@@ -336,11 +352,21 @@ def main(argv=None):
         diff = r_gd[both] - r_bp[both]
         p_val = float(wilcoxon(diff).pvalue) if both.sum() > 10 else float("nan")
         frac = float(np.mean(diff > 0))
-        report.table(f"Correlation of each input-space reconstruction with its own digit ({n_corr} random test digits)",
-                     header=["reconstruction", "mean r", "median r", "digits with r defined"],
-                     rows=[["bp-DNN, −z̃_0 from p − y (seed eq. 3, 9)", f"{np.nanmean(r_bp):.3f}", f"{np.nanmedian(r_bp):.3f}", int((~np.isnan(r_bp)).sum())],
-                           ["gradient of the class logit (bp-DNN from one-hot y)", f"{np.nanmean(r_gy):.3f}", f"{np.nanmedian(r_gy):.3f}", int((~np.isnan(r_gy)).sum())],
-                           ["guided-bp-DNN from one-hot y (seed eq. 11)", f"{np.nanmean(r_gd):.3f}", f"{np.nanmedian(r_gd):.3f}", int((~np.isnan(r_gd)).sum())]])
+        ink_area = float(np.mean(cx > 0.5))
+        ink = {name: bpa.positive_mass_on_ink(m, cx) for name, m in (("bp", bp_rec), ("grad", grad_y), ("guided", gd_rec))}
+        report.table(f"Each input-space reconstruction against its own digit ({n_corr} random test digits): Pearson r "
+                     f"over the 784 pixels, and the share of the map's positive mass on ink pixels (> 0.5; ink "
+                     f"covers {100 * ink_area:.1f} % of the image area)",
+                     header=["reconstruction", "mean r", "median r", "digits with r defined", "positive mass on ink"],
+                     rows=[["bp-DNN, −z̃_0 from p − y (seed eq. 3, 9)", f"{np.nanmean(r_bp):.3f}", f"{np.nanmedian(r_bp):.3f}",
+                            int((~np.isnan(r_bp)).sum()), f"{100 * np.nanmean(ink['bp']):.1f} %"],
+                           ["gradient of the class logit (bp-DNN from one-hot y)", f"{np.nanmean(r_gy):.3f}",
+                            f"{np.nanmedian(r_gy):.3f}", int((~np.isnan(r_gy)).sum()), f"{100 * np.nanmean(ink['grad']):.1f} %"],
+                           ["guided-bp-DNN from one-hot y (seed eq. 11)", f"{np.nanmean(r_gd):.3f}", f"{np.nanmedian(r_gd):.3f}",
+                            int((~np.isnan(r_gd)).sum()), f"{100 * np.nanmean(ink['guided']):.1f} %"]])
+        for name, v in ink.items():
+            report.metric(f"positive_mass_on_ink_{name}", float(np.nanmean(v)))
+        report.metric("ink_area_fraction", ink_area)
         report.metric("corr_bp_dnn_mean", float(np.nanmean(r_bp)))
         report.metric("corr_guided_mean", float(np.nanmean(r_gd)))
         report.metric("corr_grad_logit_mean", float(np.nanmean(r_gy)))
@@ -354,7 +380,7 @@ def main(argv=None):
                        note="Pearson r over the 784 pixels, per digit")
         gdiff = float(np.max(np.abs(gd_rec - gbp)) / max(float(np.max(np.abs(gbp))), 1e-30))
         report.metric("guided_bp_dnn_vs_guided_backprop_max_rel_diff", gdiff)
-        report.compare("with ReLU, guided-bp-DNN equals guided backprop (§4.2)", ours=f"max |diff| / max |map| = {gdiff:.1e}",
+        report.compare("with ReLU, guided-bp-DNN equals guided backprop (§4.2)", ours=f"max abs difference / max abs map = {gdiff:.1e}",
                        seed="the same", verdict="holds" if gdiff < 1e-5 else "does not hold",
                        note=f"{n_corr} digits, trained network")
 
@@ -369,6 +395,21 @@ def main(argv=None):
             sel8 = np.concatenate([np.flatnonzero(cy == c)[3:5] for c in range(10)])
             fig = bpa.overlay_figure(cx[sel8], gd_rec[sel8], cy[sel8], n_boxes=2, per_row=4,
                                      title="Fig. 8 style: boxes on the two strongest (smoothed) guided-bp-DNN regions")
+            centres_on_ink = []
+            for i in range(len(cx)):
+                img = cx[i].reshape(28, 28)
+                for r0, c0_, r1, c1 in bpa.highlight_boxes(gd_rec[i], n_boxes=2)[:2]:
+                    rc, cc = (r0 + r1) // 2, (c0_ + c1) // 2
+                    centres_on_ink.append(bool(img[max(rc - 1, 0):rc + 2, max(cc - 1, 0):cc + 2].max() > 0.5))
+            on_ink = float(np.mean(centres_on_ink))
+            from scipy.ndimage import maximum_filter
+            near_ink_area = float(np.mean([maximum_filter(im.reshape(28, 28), size=3) > 0.5 for im in cx]))
+            report.metric("fig8_box_centres_on_ink", on_ink)
+            report.compare("guided-bp-DNN highlights stroke intersections and turns (Fig. 8)",
+                           ours=f"{100 * on_ink:.1f} % of the two strongest highlight boxes are centred within 1 px "
+                                f"of ink ({n_corr} digits); pixels within 1 px of ink cover {100 * near_ink_area:.1f} % of the image",
+                           seed="intersections (red) and turns (green), by eye", verdict="not measurable",
+                           note="we can check that highlights sit on strokes, not whether they are intersections/turns")
             report.figure(fig, "fig8_highlights.png",
                           "Fig. 8 style: each digit with boxes on the two strongest regions of its guided-bp-DNN "
                           "map (red = strongest, green = second), beside the map.")

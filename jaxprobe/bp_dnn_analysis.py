@@ -31,6 +31,7 @@ __all__ = [
     "encoder_decoder_features",
     "rowwise_cosine",
     "rowwise_pearson",
+    "positive_mass_on_ink",
     "direct_loss_gradient_errors",
     "highlight_boxes",
     "reconstruction_figure",
@@ -106,6 +107,24 @@ def rowwise_pearson(a: Any, b: Any) -> np.ndarray:
     out = np.full(len(a), np.nan)
     ok = den > 0
     out[ok] = np.sum(a[ok] * b[ok], axis=1) / den[ok]
+    return out
+
+
+def positive_mass_on_ink(maps: Any, digits: Any, threshold: float = 0.5) -> np.ndarray:
+    """Per example, the share of a map's positive mass that falls on ink pixels (digit > ``threshold``).
+
+    Compare it with the ink's share of the image area (``np.mean(digits > threshold, axis=1)``):
+    a map that highlights the strokes puts far more of its mass on ink than the area share.
+    NaN where a map has no positive entry.
+    """
+    m = np.clip(np.asarray(maps, np.float64).reshape(len(maps), -1), 0, None)
+    ink = np.asarray(digits).reshape(len(digits), -1) > threshold
+    if m.shape != ink.shape:
+        raise ValueError(f"digits: shape {ink.shape} does not match maps' {m.shape}")
+    total = m.sum(axis=1)
+    out = np.full(len(m), np.nan)
+    ok = total > 0
+    out[ok] = (m * ink).sum(axis=1)[ok] / total[ok]
     return out
 
 

@@ -92,7 +92,8 @@ def knn_accuracy(vectors: Any, labels: Any, k: int = 5) -> float:
 
     Each row is predicted by a majority vote of its ``k`` nearest other rows (itself excluded);
     ties in the vote go to the smallest label, as in scikit-learn's ``KNeighborsClassifier``
-    with uniform weights. Ties in distance are broken by row order (stable sort).
+    with uniform weights. Which of several rows tied in distance at the k-th place is taken is
+    unspecified (as in scikit-learn's brute-force search).
 
     Args:
       vectors: (N, D) array (any trailing shape is flattened).
@@ -106,22 +107,8 @@ def knn_accuracy(vectors: Any, labels: Any, k: int = 5) -> float:
       ValueError: mismatched lengths, fewer than two classes, NaN/inf in ``vectors``, bad ``k``.
     """
     x, y = _check(vectors, labels)
-    n = x.shape[0]
-    if not isinstance(k, (int, np.integer)) or k < 1 or k > n - 1:
-        raise ValueError(f"k: must be an integer in [1, N-1] = [1, {n - 1}], got {k!r}")
-    classes, y_idx = np.unique(y, return_inverse=True)
-    u = _unit_rows(x)
-    correct = 0
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        d = np.clip(1.0 - u[start:stop] @ u.T, 0.0, 2.0)
-        d[np.arange(stop - start), np.arange(start, stop)] = np.inf  # leave the point itself out
-        nn = np.argsort(d, axis=1, kind="stable")[:, :k]
-        votes = np.zeros((stop - start, classes.size), dtype=np.int64)
-        np.add.at(votes, (np.arange(stop - start)[:, None], y_idx[nn]), 1)
-        pred = np.argmax(votes, axis=1)  # first maximum = smallest label among ties
-        correct += int(np.sum(pred == y_idx[start:stop]))
-    return correct / n
+    _check_k(k, x.shape[0])
+    return _measure(x, y, k=k, knn=True, sil=False)["knn"]
 
 
 def silhouette(vectors: Any, labels: Any) -> float:
@@ -136,33 +123,59 @@ def silhouette(vectors: Any, labels: Any) -> float:
       ValueError: mismatched lengths, fewer than two classes, NaN/inf in ``vectors``.
     """
     x, y = _check(vectors, labels)
+    return _measure(x, y, k=1, knn=False, sil=True)["silhouette"]
+
+
+def discriminance(vectors: Any, labels: Any, k: int = 5) -> dict[str, float]:
+    """Both measures from one pass over the distances:
+    ``{'knn': knn_accuracy(vectors, labels, k), 'silhouette': silhouette(vectors, labels)}``."""
+    x, y = _check(vectors, labels)
+    _check_k(k, x.shape[0])
+    return _measure(x, y, k=k, knn=True, sil=True)
+
+
+def _check_k(k, n):
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1 or k > n - 1:
+        raise ValueError(f"k: must be an integer in [1, N-1] = [1, {n - 1}], got {k!r}")
+
+
+def _measure(x: np.ndarray, y: np.ndarray, *, k: int, knn: bool, sil: bool) -> dict[str, float]:
+    """Leave-one-out k-NN accuracy and/or silhouette, one block of cosine distances at a time."""
     n = x.shape[0]
     classes, y_idx, counts = np.unique(y, return_inverse=True, return_counts=True)
-    if classes.size > n - 1:
+    if sil and classes.size > n - 1:
         raise ValueError(f"labels: silhouette needs 2 <= n_classes <= N-1, got {classes.size} classes for N={n}")
     onehot = np.zeros((n, classes.size))
     onehot[np.arange(n), y_idx] = 1.0
     u = _unit_rows(x)
-    s = np.empty(n)
+    correct, s = 0, np.empty(n)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
-        d = np.clip(1.0 - u[start:stop] @ u.T, 0.0, 2.0)
-        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        sums = d @ onehot  # (block, C): total distance to each class
-        own = y_idx[start:stop]
-        own_count = counts[own]
         rows = np.arange(stop - start)
-        a = sums[rows, own] / np.maximum(own_count - 1, 1)
-        means = sums / counts[None, :]
-        means[rows, own] = np.inf
-        b = means.min(axis=1)
-        denom = np.maximum(a, b)
-        si = np.divide(b - a, denom, out=np.zeros_like(a), where=denom > 0)
-        si[own_count == 1] = 0.0
-        s[start:stop] = si
-    return float(np.mean(s))
-
-
-def discriminance(vectors: Any, labels: Any, k: int = 5) -> dict[str, float]:
-    """Both measures at once: ``{'knn': knn_accuracy(...), 'silhouette': silhouette(...)}``."""
-    return {"knn": knn_accuracy(vectors, labels, k=k), "silhouette": silhouette(vectors, labels)}
+        own = y_idx[start:stop]
+        d = np.clip(1.0 - u[start:stop] @ u.T, 0.0, 2.0)
+        d[rows, np.arange(start, stop)] = 0.0
+        if sil:
+            sums = d @ onehot  # (block, C): total distance to each class
+            own_count = counts[own]
+            a = sums[rows, own] / np.maximum(own_count - 1, 1)
+            means = sums / counts[None, :]
+            means[rows, own] = np.inf
+            b = means.min(axis=1)
+            denom = np.maximum(a, b)
+            si = np.divide(b - a, denom, out=np.zeros_like(a), where=denom > 0)
+            si[own_count == 1] = 0.0
+            s[start:stop] = si
+        if knn:
+            d[rows, np.arange(start, stop)] = np.inf  # leave the point itself out
+            nn = np.argpartition(d, k - 1, axis=1)[:, :k] if k < n - 1 else np.argsort(d, axis=1)[:, :k]
+            votes = np.zeros((stop - start, classes.size), dtype=np.int64)
+            np.add.at(votes, (rows[:, None], y_idx[nn]), 1)
+            pred = np.argmax(votes, axis=1)  # first maximum = smallest label among ties
+            correct += int(np.sum(pred == own))
+    out = {}
+    if knn:
+        out["knn"] = correct / n
+    if sil:
+        out["silhouette"] = float(np.mean(s))
+    return out
