@@ -24,6 +24,7 @@ import re
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,28 @@ def gemm_rates(shapes, repeats: int, budget_s: float = 2.0):
     return rates
 
 
+# ---------------------------------------------------------------------------- proposed core
+def chunked_call(model, params, x, y, flow, chunk):
+    """The same outputs as the public call, with the batch run in chunks of ``chunk`` examples
+    (``jax.lax.map(..., batch_size=chunk)``: a loop of vmapped chunks, so that a chunk's whole
+    forward trace and backward signals stay in cache). A proposal for ``flows._top_flow_batch``."""
+    _, rule, from_pred = FLOWS[flow]
+    fn = jax.jit(partial(_chunked_core, model, rule=rule, from_prediction=from_pred, chunk=chunk,
+                         output=flow))
+    return lambda: fn(params, x, y)
+
+
+def _chunked_core(model, params, x, y, *, rule, from_prediction, chunk, output):
+    def one(xy):
+        res = flows._top_flow_one(model, params, xy[0], xy[1], rule, from_prediction)
+        if output == "bp_dnn_targets":
+            return res
+        rec = res.reconstructions[0]
+        return jnp.abs(rec) if output == "saliency" else rec
+
+    return jax.lax.map(one, (x, y), batch_size=min(chunk, x.shape[0]))
+
+
 # ---------------------------------------------------------------------------- Captum
 def captum_runner(model, params, x, y, threads):
     try:
@@ -180,6 +203,9 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=7, help="timed rounds per flow (median reported)")
     ap.add_argument("--no-captum", action="store_true", help="skip Captum even if installed")
     ap.add_argument("--quick", action="store_true", help="fewer GEMM sizes, fewer repeats")
+    ap.add_argument("--chunk", type=int, nargs="*", default=[],
+                    help="also time a proposed core that runs the batch in chunks of this many examples "
+                         "(jax.lax.map with batch_size over the same one-example flow), e.g. --chunk 1000")
     args = ap.parse_args(argv)
     n = args.n
 
@@ -203,6 +229,11 @@ def main(argv=None):
         "saliency": lambda: jp.saliency(model, params, x, y),
         "bp_dnn_targets": lambda: jp.bp_dnn_targets(model, params, x, y),
     }
+    # rows: (label, flow, call, matmul rows per call)
+    rows = [(name, name, calls[name], n) for name in FLOWS]
+    for c in args.chunk:
+        for name in FLOWS:
+            rows.append((f"{name} [chunk {c}]", name, chunked_call(model, params, x, y, name, c), min(c, n)))
     peer, torch = (None, None) if args.no_captum else captum_runner(model, params, x_np, y_np, threads)
     if peer is None:
         print("Captum: " + ("skipped (--no-captum)" if args.no_captum else
@@ -216,26 +247,33 @@ def main(argv=None):
         flops[name] = flops_of(flow_matmuls(name, n))
         n_dots, xla_flops = compiled_dots(model, params, x, y, rule, from_pred)
         dots[name] = (n_dots, len(flow_matmuls(name, n)), xla_flops)
-        _jax_sync(calls[name]())  # compile + warm up
-        _jax_sync(calls[name]())
+    for label, name, call, _ in rows:
+        _jax_sync(call())  # compile + warm up
+        out = call()
+        _jax_sync(out)
+        if label != name:  # a proposed core: same result as the public call?
+            ref = calls[name]()
+            diff = max(float(jnp.max(jnp.abs(u - v))) for u, v in
+                       zip(jax.tree.leaves(out), jax.tree.leaves(ref)))
+            print(f"{label}: max |difference| from the public call = {diff:.2g}")
     peer_names = sorted({p for p, _, _ in FLOWS.values()})
     if peer is not None:
         for p in peer_names:
             peer(p)  # warm up
 
     repeats = 3 if args.quick else args.repeats
-    t_jax = {k: [] for k in FLOWS}
+    t_jax = {label: [] for label, _, _, _ in rows}
     t_peer = {p: [] for p in peer_names}
     for _ in range(repeats):  # interleaved rounds
-        for name in FLOWS:
-            t_jax[name].append(_time(calls[name], _jax_sync))
+        for label, _, call, _ in rows:
+            t_jax[label].append(_time(call, _jax_sync))
         if peer is not None:
             for p in peer_names:
                 t_peer[p].append(_time(lambda: peer(p), lambda out: None))
 
     # GEMM roofline, same process
     squares = (256, 512, 1024, 2048) if args.quick else (256, 512, 1024, 2048, 4096)
-    flow_shapes = sorted({s for f in FLOWS for s in flow_matmuls(f, n)})
+    flow_shapes = sorted({s for _, f, _, m in rows for s in flow_matmuls(f, m)})
     tall = [(10000, 784, 100), (10000, 100, 784), (10000, 100, 100), (10000, 784, 784),
             (10000, 1024, 1024), (4096, 784, 256)]
     gemm_shapes = [(s, s, s) for s in squares] + tall
@@ -244,7 +282,7 @@ def main(argv=None):
     stats = ("median", "best")
     peak = {}
     for i, st in enumerate(stats):
-        shape = max(gemm_shapes, key=lambda s: rates[s][i])
+        shape = max(rates, key=lambda s: rates[s][i])
         peak[st] = (rates[shape][i], shape)
 
     def shape_label(s):
@@ -260,7 +298,8 @@ def main(argv=None):
 
     print(f"\nDNN-6, N = {n}, {repeats} rounds, jax and Captum interleaved; "
           "each cell: median / best round")
-    head = (f"{'flow':<16} {'ms':>13} {'examples/s':>15} {'GFLOP':>6} {'GFLOP/s':>11} {'roofline':>11} "
+    width = max(len(label) for label, _, _, _ in rows)
+    head = (f"{'flow':<{width}} {'ms':>13} {'examples/s':>15} {'GFLOP':>6} {'GFLOP/s':>11} {'roofline':>11} "
             f"{'shape-bound':>11}")
     if peer is not None:
         head += f" | {'Captum peer':<15} {'ms':>13} {'examples/s':>13} {'speed-up':>13}"
@@ -271,12 +310,14 @@ def main(argv=None):
     def pair(a, b, fmt):
         return f"{a:{fmt}} / {b:{fmt}}"
 
-    for name, (pname, _, _) in FLOWS.items():
-        tj = (_median(t_jax[name]), min(t_jax[name]))
+    for label, name, _, rows_m in rows:
+        pname = FLOWS[name][0]
+        tj = (_median(t_jax[label]), min(t_jax[label]))
         gf = tuple(flops[name] / t / 1e9 for t in tj)
         roof = tuple(g * 1e9 / peak[st][0] for g, st in zip(gf, stats))
-        bound = sum(2 * m * k * o / rates[(m, k, o)][0] for m, k, o in flow_matmuls(name, n)) / tj[0]
-        row = (f"{name:<16} {pair(tj[0] * 1e3, tj[1] * 1e3, '5.0f')} {pair(n / tj[0], n / tj[1], '6.0f')} "
+        bound = (n / rows_m) * sum(2 * m * k * o / rates[(m, k, o)][0]
+                                   for m, k, o in flow_matmuls(name, rows_m)) / tj[0]
+        row = (f"{label:<{width}} {pair(tj[0] * 1e3, tj[1] * 1e3, '5.0f')} {pair(n / tj[0], n / tj[1], '6.0f')} "
                f"{flops[name] / 1e9:6.2f} {pair(gf[0], gf[1], '4.1f')} {pair(roof[0], roof[1], '4.2f')} "
                f"{bound:11.2f}")
         result = dict(ms=tj[0] * 1e3, ms_best=tj[1] * 1e3, examples_per_s=n / tj[0],
@@ -290,7 +331,7 @@ def main(argv=None):
             result.update(captum_ms=tp[0] * 1e3, captum_examples_per_s=n / tp[0], speedup=sp[0],
                           speedup_best=sp[1])
         print(row)
-        summary[name] = result
+        summary[label] = result
 
     for st in stats:
         print(f"best GEMM rate ({st} of repeats): {peak[st][0] / 1e9:.1f} GFLOP/s at {shape_label(peak[st][1])}")
