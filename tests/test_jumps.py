@@ -215,3 +215,13 @@ def test_train_seeds_stacked_learns():
     assert run.stats["L1"].shape == (2,)
     assert np.all(run.stats["L1"] < 10)       # far better than chance (~20)
     assert not np.allclose(run.params[0]["kernel"][0], run.params[0]["kernel"][1])
+
+
+def test_bootstrap_error_std():
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 60, 3000)
+    pred = np.stack([true, true + rng.integers(-1, 2, 3000)])
+    sd = ja.bootstrap_error_std(pred, true, n_boot=50)
+    assert set(sd) == set(ja.ERROR_KEYS)
+    # model 0 is perfect (std 0), model 1 has L1 ≈ 2/3 with binomial std ≈ sqrt(p(1-p)/n)
+    assert 0.002 < sd["L1"] < 0.01
