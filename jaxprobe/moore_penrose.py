@@ -77,6 +77,8 @@ __all__ = [
     "estimate",
     "estimate_adaptive",
     "sweep",
+    "bucket",
+    "fig414_cells",
     "mp_output_layer",
 ]
 
@@ -198,47 +200,66 @@ def _colsum(a):
     return jnp.sum(a, axis=0)
 
 
-def _orthonormal_rows(x, centred: bool, method: str = "mgs"):
+def _orthonormal_rows(x, centred, method: str = "mgs", active=None):
     """An orthonormal basis Q (n × r, r ≤ p) of the column space of each trial's point matrix X
     (or X_c when ``centred``); x: (p, n, C). Returns the r columns of Q as (n, C) arrays, with
-    dependent directions zeroed (the rank cut-off of ``pinv``).
+    dependent directions zeroed (the rank cut-off of ``pinv``). ``centred`` may be a traced 0/1
+    flag. ``active`` (n,) bool marks the points in use (padding rows are zeroed and ignored).
 
     ``method``: 'mgs' — modified Gram–Schmidt (loss of orthogonality ~ eps · cond(X)).
     (Cholesky QR, CGS2 and unrolled reductions were measured: 2–40× slower, or slow to compile,
     under XLA CPU.)
     """
-    p = x.shape[0]
-    if centred:
-        x = x - jnp.mean(x, axis=1, keepdims=True)
+    if method != "mgs":
+        raise ValueError(f"unknown method {method!r}")
+    p, n = x.shape[:2]
+    if active is None:
+        mean = jnp.mean(x, axis=1, keepdims=True)
+    else:
+        mf = active.astype(x.dtype)[None, :, None]
+        x = x * mf
+        mean = jnp.sum(x, axis=1, keepdims=True) / jnp.maximum(jnp.sum(mf), 1.0)
+    if centred is True:
+        x = x - mean
+    elif centred is not False:
+        x = x - mean * jnp.asarray(centred, x.dtype)
+    if active is not None:
+        x = x * mf
     cols = [x[a] for a in range(p)]
-    if method == "mgs":
-        qs = []
-        for a in range(p):
-            v = cols[a]
-            for q in qs:
-                v = v - _colsum(q * v)[None] * q
-            nrm2 = _colsum(v * v)
-            ref = _colsum(cols[a] * cols[a])
-            keep = nrm2 > _RANK_TOL * ref
-            inv = jnp.where(keep, jax.lax.rsqrt(jnp.where(keep, nrm2, 1.0)), 0.0)
-            qs.append(v * inv[None])
-        return qs
-    raise ValueError(f"unknown method {method!r}")
+    qs = []
+    for a in range(p):
+        v = cols[a]
+        for q in qs:
+            v = v - _colsum(q * v)[None] * q
+        nrm2 = _colsum(v * v)
+        ref = _colsum(cols[a] * cols[a])
+        keep = nrm2 > _RANK_TOL * ref
+        inv = jnp.where(keep, jax.lax.rsqrt(jnp.where(keep, nrm2, 1.0)), 0.0)
+        qs.append(v * inv[None])
+    return qs
 
 
-def success_soa(x, variant: str = "centred", method: str = "mgs"):
+def _variant_flag(variant):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    return variant != "linear"
+
+
+def success_soa(x, variant="centred", method: str = "mgs", n_active=None):
     """Trial decisions for a chunk of trials in SoA layout.
 
     x: (p, n, C) float array (coordinate, point, trial). Returns (C,) bool: success of each
     trial under ``variant`` (see module docstring; 'affine_ls' ≡ 'centred'). Every pair j < k is
-    tested once: q_j·q_k < min(|q_j|², |q_k|²).
+    tested once: q_j·q_k < min(|q_j|², |q_k|²). ``variant`` may also be a (traced) 0/1 centring
+    flag; ``n_active`` (traced int) uses only the first n_active points (padding, so that one
+    compiled kernel serves many n).
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    centred = _variant_flag(variant) if isinstance(variant, str) else variant
     p, n, C = x.shape
     if n < 2:
         return jnp.ones((C,), bool)
-    qs = _orthonormal_rows(x, centred=(variant != "linear"), method=method)
+    active = None if n_active is None else (jnp.arange(n) < n_active)
+    qs = _orthonormal_rows(x, centred, method=method, active=active)
     d = qs[0] * qs[0]
     for q in qs[1:]:
         d = d + q * q
@@ -249,22 +270,29 @@ def success_soa(x, variant: str = "centred", method: str = "mgs"):
                 s = qs[0][i] * qs[0][j]
                 for q in qs[1:]:
                     s = s + q[i] * q[j]
-                ok = ok & (s < jnp.minimum(d[i], d[j]))
+                t = s < jnp.minimum(d[i], d[j])
+                if active is not None:
+                    t = t | ~active[j]  # j > i: j inactive whenever i is
+                ok = ok & t
         return ok
     # cyclic shifts: pairs (i, i + s mod n), s = 1..⌊n/2⌋, cover every unordered pair
     idx = (np.arange(n)[None, :] + np.arange(1, n // 2 + 1)[:, None]) % n
     S = qs[0][None] * qs[0][idx]
     for q in qs[1:]:
         S = S + q[None] * q[idx]
-    return jnp.all(S < jnp.minimum(d[None], d[idx]), axis=(0, 1))
+    t = S < jnp.minimum(d[None], d[idx])
+    if active is not None:
+        t = t | ~(active[None, :] & active[idx])[:, :, None]
+    return jnp.all(t, axis=(0, 1))
 
 
 @partial(jax.jit, static_argnames=("variant", "method"))
-def success_batch(points, variant: str = "centred", method: str = "mgs"):
+def success_batch(points, variant: str = "centred", method: str = "mgs", n_active=None):
     """Trial decisions for points given as (T, n, p) (float32 is enough: see the tests and the
-    float64 agreement check of the experiment). Returns (T,) bool."""
+    float64 agreement check of the experiment). Returns (T,) bool. With ``n_active`` (traced)
+    only the first n_active points of each trial are used (one compilation for many n)."""
     x = jnp.transpose(jnp.asarray(points, jnp.float32), (2, 1, 0))
-    return success_soa(x, variant, method)
+    return success_soa(x, variant, method, n_active)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,11 +326,15 @@ def trial_keys(seed: int, count: int, start: int = 0, tags: tuple = ()) -> jnp.n
     return jnp.asarray(np.stack([np.full(count, stream, np.uint32), ctr], axis=1))
 
 
-def _uniform_soa(stream, ctr, attempt, n: int, p: int):
+def _uniform_soa(stream, ctr, attempt, n: int, p: int, n_active=None):
     """Points of the trials with keys (stream, ctr) at rejection attempt ``attempt``:
-    (p, n, C) float32, uniform on [0,1) with 24-bit resolution (odd multiples of 2^-25)."""
+    (p, n, C) float32, uniform on (0,1) with 24-bit resolution (odd multiples of 2^-25).
+    Coordinate a of point i is word a·n_active + i of the trial, so a padded draw (n > n_active)
+    has the same first n_active points as the unpadded one."""
     ht = _h(_h(ctr ^ stream) + stream * _GOLD2 + attempt * _GOLD)
-    c = ((jnp.arange(n * p, dtype=jnp.uint32) + jnp.uint32(1)) * _GOLD).reshape(p, n, 1)
+    na = jnp.uint32(n) if n_active is None else jnp.asarray(n_active).astype(jnp.uint32)
+    word = (jnp.arange(p, dtype=jnp.uint32)[:, None] * na + jnp.arange(n, dtype=jnp.uint32)[None])
+    c = ((word + jnp.uint32(1)) * _GOLD)[:, :, None]
     w = _h(_h(ht[None, None, :] ^ c) + stream)
     return ((w >> 8).astype(jnp.float32) + 0.5) * jnp.float32(1.0 / (1 << 24))
 
@@ -314,10 +346,11 @@ def uniform_points(key, n: int, p: int, attempt=0):
     return jnp.transpose(x[:, :, 0])
 
 
-def _min_dist_ok_soa(x, r: float):
-    """(p, n, C) → (C,) bool: all pairwise distances ≥ r."""
+def _min_dist_ok_soa(x, r, n_active=None):
+    """(p, n, C) → (C,) bool: all pairwise distances (among the first n_active points) ≥ r."""
     p, n, C = x.shape
-    r2 = jnp.float32(r * r)
+    r2 = jnp.asarray(r, jnp.float32) ** 2
+    active = None if n_active is None else (jnp.arange(n) < n_active)
     if n <= _SMALL_N:
         ok = jnp.ones((C,), bool)
         for i in range(n - 1):
@@ -325,12 +358,19 @@ def _min_dist_ok_soa(x, r: float):
                 d2 = (x[0, i] - x[0, j]) ** 2
                 for a in range(1, p):
                     d2 = d2 + (x[a, i] - x[a, j]) ** 2
-                ok = ok & (d2 >= r2)
+                t = d2 >= r2
+                if active is not None:
+                    t = t | ~active[j]
+                ok = ok & t
         return ok
-    diff = x[:, :, None, :] - x[:, None, :, :]
-    d2 = jnp.sum(diff * diff, axis=0)
-    eye = jnp.eye(n, dtype=bool)[:, :, None]
-    return jnp.all((d2 >= r2) | eye, axis=(0, 1))
+    idx = (np.arange(n)[None, :] + np.arange(1, n // 2 + 1)[:, None]) % n
+    d2 = (x[0][None] - x[0][idx]) ** 2
+    for a in range(1, p):
+        d2 = d2 + (x[a][None] - x[a][idx]) ** 2
+    t = d2 >= r2
+    if active is not None:
+        t = t | ~(active[None, :] & active[idx])[:, :, None]
+    return jnp.all(t, axis=(0, 1))
 
 
 def min_distance_ok(points, r: float):
@@ -414,13 +454,15 @@ def trial(key, *, n: int, p: int, variant: str = "centred", r: float = 0.0):
     return f(key)
 
 
-@partial(jax.jit, static_argnames=("n", "p", "variant", "r", "chunk", "n_chunks", "method"))
-def _count_chunks(stream, start, stop, max_accept, *, n, p, variant, r, chunk, n_chunks,
-                  method=None):
-    """Scan candidates with counters start..stop−1 in chunks. For r = 0 every candidate is a
-    trial. For r > 0 a candidate is a trial iff all its mutual distances are ≥ r, and the scan
-    stops exactly at the ``max_accept``-th accepted candidate (exact count, no overshoot).
-    Returns (successes, accepted, proposals scanned)."""
+@partial(jax.jit, static_argnames=("N", "p", "use_r", "chunk", "method"))
+def _count_chunks(stream, start, stop, max_accept, n_chunks, n_active, centred, r, *, N, p,
+                  use_r, chunk, method="mgs"):
+    """Scan candidates with counters start..stop−1 in chunks of ``chunk`` trials (``n_chunks``
+    of them, traced). N is the padded number of points (static; n_active ≤ N are used), so one
+    compiled kernel serves every n ≤ N, both variants (``centred`` is a traced flag) and every r.
+    For use_r = False every candidate is a trial. Otherwise a candidate is a trial iff all its
+    mutual distances are ≥ r, and the scan stops exactly at the ``max_accept``-th accepted
+    candidate (exact count, no overshoot). Returns (successes, accepted, proposals scanned)."""
     ar = jnp.arange(chunk, dtype=jnp.uint32)
 
     def body(c, acc):
@@ -428,10 +470,10 @@ def _count_chunks(stream, start, stop, max_accept, *, n, p, variant, r, chunk, n
         off = c.astype(jnp.uint32) * jnp.uint32(chunk) + ar
         ctr = start + off
         valid = off < (stop - start)
-        x = _uniform_soa(stream, ctr, jnp.uint32(0), n, p)
-        ok = success_soa(x, variant, method or QR_METHOD)
-        if r > 0:
-            accept = _min_dist_ok_soa(x, r) & valid
+        x = _uniform_soa(stream, ctr, jnp.uint32(0), N, p, n_active)
+        ok = success_soa(x, centred, method, n_active)
+        if use_r:
+            accept = _min_dist_ok_soa(x, r, n_active) & valid
             before = a_acc + jnp.cumsum(accept, dtype=jnp.int32) - accept  # accepted before it
             scanned = valid & (before < max_accept)
             accept = accept & scanned
@@ -446,20 +488,27 @@ def _count_chunks(stream, start, stop, max_accept, *, n, p, variant, r, chunk, n
     return jax.lax.fori_loop(0, n_chunks, body, (z, z, z))
 
 
-def _default_chunk(n: int, p: int) -> int:
-    return 64 if n > _SMALL_N else 2048
+def _default_chunk(N: int, p: int) -> int:
+    return 64 if N > _SMALL_N else 2048
 
 
-def _pow2_chunks(m: int, chunk: int) -> int:
-    nch = -(-m // chunk)
-    return 1 << max(0, (nch - 1).bit_length())  # few distinct compilations
+def bucket(n: int) -> int:
+    """Padded size used by the sweeps: n itself up to 10, then 16, 20, 30, 40, 50, … (one
+    compiled kernel per (bucket, p))."""
+    if n <= 10:
+        return max(n, 2)
+    if n <= _SMALL_N:
+        return _SMALL_N
+    return int(math.ceil(n / 10) * 10)
 
 
-def _scan(stream, start: int, m: int, max_accept: int, kw: dict, threads: int):
+def _scan(stream, start: int, m: int, max_accept, kw: dict, threads: int):
     """Scan m candidates from counter ``start``, split over ``threads`` concurrent jit calls
     (XLA CPU runs each call on one core). With max_accept the parts are run as one serial call
     so the exact stop applies. Returns (successes, accepted, scanned)."""
     chunk = kw["chunk"]
+    dyn = kw["dyn"]
+    static = {k: v for k, v in kw.items() if k != "dyn"}
     parts = threads if (max_accept is None and threads > 1 and m >= 2 * threads * chunk) else 1
     bounds = [start + (m * i) // parts for i in range(parts + 1)]
     cap = jnp.int32(max_accept if max_accept is not None else (1 << 31) - 1)
@@ -467,7 +516,7 @@ def _scan(stream, start: int, m: int, max_accept: int, kw: dict, threads: int):
     def run(i):
         lo, hi = bounds[i], bounds[i + 1]
         out = _count_chunks(stream, jnp.uint32(lo % (1 << 32)), jnp.uint32(hi % (1 << 32)), cap,
-                            n_chunks=_pow2_chunks(hi - lo, chunk), **kw)
+                            jnp.int32(-(-(hi - lo) // chunk)), *dyn, **static)
         return tuple(int(o) for o in out)
 
     if parts == 1:
@@ -482,7 +531,8 @@ def _scan(stream, start: int, m: int, max_accept: int, kw: dict, threads: int):
 
 def count_successes(n: int, p: int, trials: int, *, variant="centred", r: float = 0.0, seed=0,
                     tags: tuple = (), chunk: int | None = None, call_trials: int = 1 << 22,
-                    threads: int | None = None, method: str | None = None):
+                    threads: int | None = None, method: str | None = None,
+                    pad_to: int | None = None):
     """Run ``trials`` trials (r = 0), or scan proposals until exactly ``trials`` sets have been
     accepted (r > 0). Returns (successes, trials, proposals).
 
@@ -491,15 +541,19 @@ def count_successes(n: int, p: int, trials: int, *, variant="centred", r: float 
     so this is exact whole-set rejection with no cap on retries; trials/proposals is the
     acceptance rate. The random stream depends on (seed, n, p, r, tags) but not on the variant,
     so the variants are compared on the same points. Work is split over ``threads`` concurrent
-    calls (default: the number of CPU cores); the result does not depend on it.
+    calls (default: the number of CPU cores); ``pad_to`` (≥ n) reuses the kernel compiled for
+    that many points. Neither changes the result.
     """
     import os
 
-    chunk = chunk or _default_chunk(n, p)
+    N = max(n, pad_to or n)
+    chunk = chunk or _default_chunk(N, p)
     threads = threads or min(os.cpu_count() or 1, 8)
     w = _stream_words(seed, n, p, float(r), *tags)
     stream = jnp.uint32(w[0] ^ w[1])
-    kw = dict(n=n, p=p, variant=variant, r=float(r), chunk=chunk, method=method or QR_METHOD)
+    centred = _variant_flag(variant)
+    kw = dict(N=N, p=p, use_r=bool(r > 0), chunk=chunk, method=method or QR_METHOD,
+              dyn=(jnp.int32(n), jnp.float32(centred), jnp.float32(r)))
     succ = acc = ctr = 0
     if r <= 0:
         if trials >= 1 << 32:
@@ -559,6 +613,7 @@ class CellEstimate:
     trials: int
     proposals: int
     seconds: float
+    beyond_floor: bool = False
 
     @property
     def prob(self) -> float:
@@ -577,45 +632,84 @@ class CellEstimate:
         return dict(n=self.n, p=self.p, variant=self.variant, r=self.r,
                     successes=self.successes, trials=self.trials, proposals=self.proposals,
                     prob=self.prob, ci_low=lo, ci_high=hi, acceptance=self.acceptance,
-                    seconds=self.seconds)
+                    seconds=self.seconds, beyond_floor=self.beyond_floor)
 
 
 def estimate(n: int, p: int, trials: int, *, variant="centred", r: float = 0.0, seed=0,
              tags: tuple = ("main",), chunk: int | None = None, threads: int | None = None,
-             method: str | None = None) -> CellEstimate:
+             method: str | None = None, pad_to: int | None = None) -> CellEstimate:
     """Success probability of one (n, p, variant, r) cell from ``trials`` trials."""
     t0 = time.perf_counter()
     s, a, prop = count_successes(n, p, trials, variant=variant, r=r, seed=seed, tags=tags,
-                                 chunk=chunk, threads=threads, method=method)
+                                 chunk=chunk, threads=threads, method=method, pad_to=pad_to)
     return CellEstimate(n, p, variant, float(r), s, a, prop, time.perf_counter() - t0)
 
 
 def estimate_adaptive(n: int, p: int, *, variant="centred", r: float = 0.0, seed=0,
-                      target_successes: int = 400, pilot_trials: int = 20_000,
-                      min_trials: int = 20_000, max_trials: int = 10**7) -> CellEstimate:
+                      target_successes: int = 400, pilot_trials: int = 10_000,
+                      min_trials: int = 10_000, max_trials: int = 10**7,
+                      pad_to: int | None = None) -> CellEstimate:
     """Choose the number of trials from an independent pilot run, then estimate.
 
     N = clip(target_successes / p̂_pilot, min_trials, max_trials) (max_trials when the pilot
     sees no success). The pilot uses its own random stream and is discarded, so N does not
     depend on the main trials and the Clopper–Pearson interval stays exact.
     """
-    pilot = estimate(n, p, pilot_trials, variant=variant, r=r, seed=seed, tags=("pilot",))
+    pilot = estimate(n, p, pilot_trials, variant=variant, r=r, seed=seed, tags=("pilot",),
+                     pad_to=pad_to)
     if pilot.successes == 0:
         N = max_trials
     else:
         N = int(min(max_trials, max(min_trials, math.ceil(target_successes / pilot.prob))))
-    est = estimate(n, p, N, variant=variant, r=r, seed=seed, tags=("main",))
+    est = estimate(n, p, N, variant=variant, r=r, seed=seed, tags=("main",), pad_to=pad_to)
     est.seconds += pilot.seconds
     return est
 
 
+FIG414_PS = (2, 4, 6, 8, 10)
+FIG415_NS = (5, 6, 7, 8)
+FIG415_RS = (0.0, 0.1, 0.2)
+
+
+def fig414_cells(ps: Sequence[int] = FIG414_PS) -> list[tuple[int, int]]:
+    """Fig. 4.14 grid: p = 2:2:10 and every n = 2p, …, 5p."""
+    return [(n, p) for p in ps for n in range(2 * p, 5 * p + 1)]
+
+
 def sweep(cells: Iterable[tuple[int, int]], *, variants: Sequence[str] = ("centred", "linear"),
-          r: float = 0.0, seed=0, **adaptive) -> list[CellEstimate]:
-    """``estimate_adaptive`` over (n, p) cells and variants."""
+          r: float = 0.0, seed=0, floor: float = 1e-6, max_trials=10**7, progress=None,
+          pad=None, **adaptive) -> list[CellEstimate]:
+    """``estimate_adaptive`` over (n, p) cells and variants, with padding buckets (one compiled
+    kernel per (bucket(n), p)).
+
+    Every probability above ``floor`` is resolved: cells whose pilot sees < target successes
+    get up to ``max_trials`` trials (an int, or a dict p → int). Along each (p, variant, r)
+    curve, ordered by n, once a cell's upper 95 % bound is below ``floor`` the later (larger)
+    n are only estimated from ``min_trials`` trials and flagged ``beyond_floor`` (the
+    probability decreases with n on every curve we measured; the flag keeps that visible).
+    ``pad(n, p)`` gives the padded size (default ``bucket(n)``).
+    """
+    pad = pad or (lambda n, p: bucket(n))
+    cells = sorted(cells, key=lambda c: (c[1], c[0]))
     out = []
+    done_below = set()
     for n, p in cells:
+        mt = max_trials[p] if isinstance(max_trials, dict) else max_trials
         for v in variants:
-            out.append(estimate_adaptive(n, p, variant=v, r=r, seed=seed, **adaptive))
+            curve = (p, v, float(r))
+            if curve in done_below:
+                e = estimate(n, p, adaptive.get("min_trials", 10_000), variant=v, r=r, seed=seed,
+                             pad_to=pad(n, p))
+                e.beyond_floor = True
+            else:
+                e = estimate_adaptive(n, p, variant=v, r=r, seed=seed, max_trials=mt,
+                                      pad_to=pad(n, p), **adaptive)
+                e.beyond_floor = False
+                if e.ci[1] < floor:
+                    done_below.add(curve)
+            out.append(e)
+            if progress is not None:
+                progress(e)
     return out
 
 
