@@ -350,6 +350,43 @@ def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, p
     return run
 
 
+def continue_seeds(run: JumpRun, splits, *, extra_epochs: int, patience: int = 40, seed: int = 0,
+                   learning_rate: float = 0.01, batch_size: int = 100, progress: bool = False) -> JumpRun:
+    """Extends a run whose validation loss was still falling at the end of its epoch budget.
+
+    Plain SGD has no optimiser state, so training simply resumes from each seed's best parameters
+    for up to ``extra_epochs`` more epochs (fresh batch orders), with early stopping; a seed keeps
+    its new parameters only where they reach a lower validation loss than before.
+    """
+    from jaxprobe.train import fit
+
+    per_epoch = len(splits.train_x) // batch_size
+    base = jax.random.fold_in(jax.random.key(seed), sum(map(ord, run.name)) * 7919 + 104729)
+    n_seeds = len(run.best_epoch)
+    t0 = time.perf_counter()
+    res = fit(run.net, run.params, (splits.train_x, splits.train_y), key=jax.random.split(base, n_seeds),
+              learning_rate=learning_rate, batch_size=batch_size, epochs=extra_epochs,
+              valid=(splits.valid_x, splits.valid_y), patience=patience, progress=progress, stacked=True)
+    old_best = np.min(np.atleast_2d(np.asarray(run.history["valid_loss"]).reshape(len(run.history["step"]), -1)), axis=0)
+    new_best = np.min(np.asarray(res.history["valid_loss"]).reshape(len(res.history["step"]), -1), axis=0)
+    better = new_best < old_best
+    pick = lambda new, old: jnp.where(jnp.asarray(better).reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
+    params = jax.tree.map(pick, res.best_params, run.params)
+    best_epoch = np.where(better, run.best_epoch + np.asarray(res.best_step) / per_epoch, run.best_epoch)
+    pred = predict_stacked(run.net, params, splits.test_x)
+    stats = {k: np.asarray(v) for k, v in error_stats(pred, np.asarray(splits.test_y)[None, :]).items()}
+    history = {k: np.concatenate([np.asarray(run.history[k]), np.asarray(res.history[k])])
+               for k in ("step", "train_loss", "valid_loss", "valid_accuracy")}
+    history["epoch"] = np.concatenate([np.asarray(run.history["epoch"]),
+                                       run.epochs_run + np.asarray(res.history["step"]) / per_epoch])
+    out = JumpRun(name=run.name, net=run.net, params=params, best_epoch=best_epoch, history=history, stats=stats,
+                  test_pred=pred, wall=run.wall + time.perf_counter() - t0,
+                  epochs_run=run.epochs_run + int(res.steps_done // per_epoch),
+                  max_epochs=run.max_epochs + extra_epochs)
+    out.snapshots = {}
+    return out
+
+
 def bootstrap_error_std(pred, true, n_boot: int = 200, seed: int = 0, keep: float = 0.99) -> dict:
     """Std of each error statistic under resampling of the test set (with replacement).
 
