@@ -132,21 +132,18 @@ def compiled_dots(model, params, x, y, rule, from_prediction):
 
 
 # ---------------------------------------------------------------------------- GEMM roofline
-def gemm_rates(shapes, repeats: int, budget_s: float = 2.0):
-    """Float32 GEMM rates (FLOP/s) of jnp matmuls A(m,k) @ B(k,n): {shape: (median, best)}."""
-    rates = {}
+def gemm_calls(shapes):
+    """{shape: call} of compiled, warmed-up float32 jnp matmuls A(m,k) @ B(k,n)."""
+    calls = {}
     key = jax.random.key(1)
+    f = jax.jit(jnp.matmul)
     for m, k, o in shapes:
         ka, kb = jax.random.split(jax.random.fold_in(key, m * 7 + k * 3 + o))
         a = jax.random.normal(ka, (m, k), jnp.float32)
         b = jax.random.normal(kb, (k, o), jnp.float32)
-        f = jax.jit(jnp.matmul)
-        _jax_sync(f(a, b))
-        first = _time(lambda: f(a, b), _jax_sync)
-        reps = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
-        ts = [_time(lambda: f(a, b), _jax_sync) for _ in range(reps)]
-        rates[(m, k, o)] = (2 * m * k * o / _median(ts), 2 * m * k * o / min(ts))
-    return rates
+        calls[(m, k, o)] = partial(f, a, b)
+        _jax_sync(calls[(m, k, o)]())
+    return calls
 
 
 # ---------------------------------------------------------------------------- proposed core
@@ -261,24 +258,28 @@ def main(argv=None):
         for p in peer_names:
             peer(p)  # warm up
 
-    repeats = 3 if args.quick else args.repeats
-    t_jax = {label: [] for label, _, _, _ in rows}
-    t_peer = {p: [] for p in peer_names}
-    for _ in range(repeats):  # interleaved rounds
-        for label, _, call, _ in rows:
-            t_jax[label].append(_time(call, _jax_sync))
-        if peer is not None:
-            for p in peer_names:
-                t_peer[p].append(_time(lambda: peer(p), lambda out: None))
-
-    # GEMM roofline, same process
+    # GEMM roofline, same process and same rounds
     squares = (256, 512, 1024, 2048) if args.quick else (256, 512, 1024, 2048, 4096)
     flow_shapes = sorted({s for _, f, _, m in rows for s in flow_matmuls(f, m)})
     tall = [(10000, 784, 100), (10000, 100, 784), (10000, 100, 100), (10000, 784, 784),
             (10000, 1024, 1024), (4096, 784, 256)]
     gemm_shapes = [(s, s, s) for s in squares] + tall
-    rates = gemm_rates(gemm_shapes + [s for s in flow_shapes if s not in gemm_shapes],
-                       repeats=3 if args.quick else 7)
+    gemms = gemm_calls(gemm_shapes + [s for s in flow_shapes if s not in gemm_shapes])
+
+    repeats = 3 if args.quick else args.repeats
+    t_jax = {label: [] for label, _, _, _ in rows}
+    t_peer = {p: [] for p in peer_names}
+    t_gemm = {s: [] for s in gemms}
+    for _ in range(repeats):  # interleaved rounds: load from other processes hits all alike
+        for label, _, call, _ in rows:
+            t_jax[label].append(_time(call, _jax_sync))
+        if peer is not None:
+            for p in peer_names:
+                t_peer[p].append(_time(lambda: peer(p), lambda out: None))
+        for shape, call in gemms.items():
+            t_gemm[shape].append(_time(call, _jax_sync))
+    rates = {(m, k, o): (2 * m * k * o / _median(ts), 2 * m * k * o / min(ts))
+             for (m, k, o), ts in t_gemm.items()}
     stats = ("median", "best")
     peak = {}
     for i, st in enumerate(stats):
@@ -296,7 +297,7 @@ def main(argv=None):
         mark = "   <- best" if s in (peak["median"][1], peak["best"][1]) else ""
         print(f"  {shape_label(s):<28} {rates[s][0] / 1e9:8.1f} {rates[s][1] / 1e9:8.1f}{mark}")
 
-    print(f"\nDNN-6, N = {n}, {repeats} rounds, jax and Captum interleaved; "
+    print(f"\nDNN-6, N = {n}, {repeats} rounds, jax, Captum and GEMMs interleaved; "
           "each cell: median / best round")
     width = max(len(label) for label, _, _, _ in rows)
     head = (f"{'flow':<{width}} {'ms':>13} {'examples/s':>15} {'GFLOP':>6} {'GFLOP/s':>11} {'roofline':>11} "
