@@ -21,6 +21,7 @@ import argparse
 import gzip
 import os
 import re
+import resource
 import statistics
 import sys
 import time
@@ -85,10 +86,19 @@ def mnist_test(n: int, seed: int = 0):
 
 
 # ---------------------------------------------------------------------------- timing
-def _time(fn, sync):
-    t0 = time.perf_counter()
+def _cpu():
+    """User + system CPU seconds of this process, all threads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _time(fn, sync, cpu_log=None):
+    c0, t0 = _cpu(), time.perf_counter()
     sync(fn())
-    return time.perf_counter() - t0
+    t = time.perf_counter() - t0
+    if cpu_log is not None:
+        cpu_log.append(_cpu() - c0)
+    return t
 
 
 def _jax_sync(out):
@@ -270,14 +280,15 @@ def main(argv=None):
     t_jax = {label: [] for label, _, _, _ in rows}
     t_peer = {p: [] for p in peer_names}
     t_gemm = {s: [] for s in gemms}
+    c_jax, c_peer, c_gemm = ({k: [] for k in d} for d in (t_jax, t_peer, t_gemm))
     for _ in range(repeats):  # interleaved rounds: load from other processes hits all alike
         for label, _, call, _ in rows:
-            t_jax[label].append(_time(call, _jax_sync))
+            t_jax[label].append(_time(call, _jax_sync, c_jax[label]))
         if peer is not None:
             for p in peer_names:
-                t_peer[p].append(_time(lambda: peer(p), lambda out: None))
+                t_peer[p].append(_time(lambda: peer(p), lambda out: None, c_peer[p]))
         for shape, call in gemms.items():
-            t_gemm[shape].append(_time(call, _jax_sync))
+            t_gemm[shape].append(_time(call, _jax_sync, c_gemm[shape]))
     rates = {(m, k, o): (2 * m * k * o / _median(ts), 2 * m * k * o / min(ts))
              for (m, k, o), ts in t_gemm.items()}
     stats = ("median", "best")
@@ -342,7 +353,29 @@ def main(argv=None):
     if peer is not None:
         print("speed-up = Captum time / jaxprobe time, same weights, inputs and thread count (goal >= 6).")
     print("'best' = fastest round: the least disturbed by other processes on a shared machine.")
-    print("FLOPs counted: " + "; ".join(
+    # the same calls by CPU time: on a loaded machine, waiting for the cores does not count
+    cpu_rate = {(m, k, o): 2 * m * k * o / _median(cs) for (m, k, o), cs in c_gemm.items()}
+    cpu_peak_shape = max(cpu_rate, key=cpu_rate.get)
+    cpu_peak = cpu_rate[cpu_peak_shape]
+    print(f"\nThe same rounds by CPU time (user + system, all threads; median), which a busy machine "
+          f"disturbs less than wall time:")
+    head = f"{'flow':<{width}} {'CPU ms':>8} {'GFLOP/CPU-s':>12} {'roofline':>9}"
+    if peer is not None:
+        head += f" | {'Captum CPU ms':>13} {'speed-up':>9}"
+    print(head)
+    print("-" * len(head))
+    for label, name, _, _ in rows:
+        cj = _median(c_jax[label])
+        row = f"{label:<{width}} {cj * 1e3:8.0f} {flops[name] / cj / 1e9:12.1f} {flops[name] / cj / cpu_peak:9.2f}"
+        summary[label].update(cpu_ms=cj * 1e3, roofline_cpu=flops[name] / cj / cpu_peak)
+        if peer is not None:
+            cp = _median(c_peer[FLOWS[name][0]])
+            row += f" | {cp * 1e3:13.0f} {cp / cj:8.1f}x"
+            summary[label].update(captum_cpu_ms=cp * 1e3, speedup_cpu=cp / cj)
+        print(row)
+    print(f"best GEMM rate by CPU time: {cpu_peak / 1e9:.1f} GFLOP per CPU-second at {shape_label(cpu_peak_shape)} "
+          f"(x {threads} threads = {threads * cpu_peak / 1e9:.0f} GFLOP/s if both cores were ours).")
+    print("\nFLOPs counted: " + "; ".join(
         f"{k} {flops[k] / n:.0f}/example ({d[1]} matmuls; the compiled HLO has {d[0]} dots, XLA counts "
         f"{d[2] / n:.0f} flop/example)" for k, d in dots.items()))
     try:
