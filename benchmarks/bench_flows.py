@@ -1,18 +1,23 @@
 """Speed of jaxprobe's backward flows on DNN-6 against Captum and against the machine's GEMM roofline.
 
-    python benchmarks/bench_flows.py [--n 10000] [--repeats 7] [--no-captum] [--quick]
+    python benchmarks/bench_flows.py [--n 10000] [--repeats 7] [--no-captum] [--quick] [--chunk 1000]
 
 DNN-6 (784-100×5-10, random LeCun-normal weights) on the real MNIST test digits (``shared/data/mnist``;
 uniform random images when absent). For each flow the whole batch goes through one public
 jaxprobe call (one jitted, vmapped core); Captum's GuidedBackprop / Deconvolution / Saliency run on a
-torch copy of the same weights and the same inputs, with torch limited to jax's thread count. Rounds
-interleave jax and Captum so that load from other processes hits both alike; medians are reported.
+torch copy of the same weights and the same inputs, with torch limited to jax's thread count
+(bp-DNN targets, a gradient flow, is set beside Saliency). Torch and Captum are optional.
 
-Roofline: a flow's matmul FLOPs (2·m·n·k for every forward and backward matmul it must run — the
-dots left in the compiled HLO are counted and checked against this) over its median time, divided by
-the best float32 GEMM rate measured here with jnp matmuls (square 256..4096 and tall-skinny shapes).
-The GEMM rate of exactly the flow's own matmul shapes is printed too, with the time the flow would
-take if each of its matmuls ran at that rate and nothing else cost anything ("shape bound").
+Roofline: a flow's matmul FLOPs (2·m·n·k for every forward and backward matmul it must run; the
+dots left in the compiled HLO are counted against this) over its time, divided by the best float32
+GEMM rate measured here with jnp matmuls (square 256..4096, tall-skinny shapes and the flows' own
+shapes). "shape-bound" is the time the flow would take if each of its matmuls ran at the GEMM rate
+of its own shape and nothing else cost anything, over its time.
+
+Every round times each jax flow, each Captum peer and each GEMM once, so that load from other
+processes hits all alike; medians and best rounds are printed, and the same rounds by process CPU
+time (less disturbed by a busy machine). ``--chunk N`` adds a proposed core that runs the batch in
+chunks of N examples (``jax.lax.map(..., batch_size=N)``), checked equal to the public call.
 """
 
 from __future__ import annotations
@@ -254,6 +259,8 @@ def main(argv=None):
         flops[name] = flops_of(flow_matmuls(name, n))
         n_dots, xla_flops = compiled_dots(model, params, x, y, rule, from_pred)
         dots[name] = (n_dots, len(flow_matmuls(name, n)), xla_flops)
+        if n_dots != dots[name][1]:
+            print(f"warning: {name} compiles to {n_dots} dots, the FLOP count assumes {dots[name][1]}")
     for label, name, call, _ in rows:
         _jax_sync(call())  # compile + warm up
         out = call()
