@@ -53,11 +53,7 @@ def kernel_rate(n, p, trials, variant="centred", repeats=3):
 
 def numpy_loop_ratio(n, p, loop_trials, kernel_trials_per_s):
     """The numpy loop and the kernel on the same keys (same points); decisions compared."""
-    w = mp._stream_words(0, n, p, 0.0, "bench-loop")
-    import jax.numpy as jnp
-
-    keys = jnp.stack([jnp.full((loop_trials,), np.uint32(w[0] ^ w[1]), jnp.uint32),
-                      jnp.arange(loop_trials, dtype=jnp.uint32)], 1)
+    keys = mp.cell_keys(0, n, p, loop_trials, tags=("bench-loop",))
     pts = np.asarray(jax.vmap(lambda k: mp.uniform_points(k, n, p))(keys), np.float64)
     t0 = time.perf_counter()
     ok_loop = mp.numpy_loop(pts, "centred")
@@ -112,8 +108,11 @@ def main(argv=None):
                p10_n50_linear=r10l, numpy_loop_p2_n10=loop_rate, ratio_p2_n10=ratio,
                numpy_equal=same, numpy_loop_p10_n50=loop10, ratio_p10_n50=ratio10)
     if not args.skip_figures:
-        t414, t415, _, _ = figure_sweeps()
-        print(f"Fig. 4.14 (95 cells x 2 variants) {t414:.1f} s + Fig. 4.15 (12 cells) {t415:.1f} s"
+        t414, t415, r414, r415 = figure_sweeps()
+        n414 = len({(e.n, e.p) for e in r414})
+        tr = sum(e.trials for e in r414 + r415)
+        print(f"Fig. 4.14 ({n414} cells x 2 variants) {t414:.1f} s + Fig. 4.15 ({len(r415)} cells)"
+              f" {t415:.1f} s, {tr:,} trials"
               f" = {t414 + t415:.1f} s wall (target < 180 s, compilation included)  "
               f"load {_load():.2f}")
         out.update(fig414_s=t414, fig415_s=t415, figures_s=t414 + t415)

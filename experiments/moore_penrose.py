@@ -51,7 +51,7 @@ FULL_SETTINGS = dict(
     dense_ps=(2, 4),  # every integer n; the wider p use n = 2p, 2.5p, …, 5p
     target_successes=200, pilot_trials=10_000, min_trials=10_000,
     max_trials={2: 2 * 10**7, 4: 10**7, 6: 10**6, 8: 5 * 10**5, 10: 5 * 10**5},
-    fig415_target=400, fig415_max=2 * 10**7,
+    fig415_target=1000, fig415_max=2 * 10**7,
     pad="bucket",
     # (a) and (b)
     train_sizes=None,  # the thesis sizes (12000/6000/6000)
@@ -132,8 +132,9 @@ def fig_414(res, ps):
             axes[0].fill_between(ratio, lo, hi, color=c, alpha=0.2)
             ok = P > 0
             axes[1].plot(ratio[ok], np.log10(P[ok]), ls, marker=mk, ms=3, color=c, label=lab)
-            axes[1].fill_between(ratio, np.log10(np.maximum(lo, 1e-12)), np.log10(hi), color=c,
-                                 alpha=0.15)
+            if ok.any():  # band only where successes were seen (lower bound > 0)
+                axes[1].fill_between(ratio[ok], np.log10(lo[ok]), np.log10(hi[ok]), color=c,
+                                     alpha=0.15)
             z = (~ok) & ~beyond
             if z.any():  # zero successes: the upper bound only
                 axes[1].plot(ratio[z], np.log10(hi[z]), "v", color=c, ms=5)
@@ -162,6 +163,8 @@ def fig_415(res):
         axes[1].fill_between(n, np.log10(np.maximum(lo, 1e-12)), np.log10(hi), color=c, alpha=0.25)
     axes[0].set(xlabel="n", ylabel="P(successful embedding)", title="probability (p = 2)")
     axes[1].set(xlabel="n", ylabel="log10 P", title="log-probability (p = 2)")
+    for ax in axes:
+        ax.set_xticks(list(mp.FIG415_NS))
     axes[0].legend(fontsize=8)
     fig.suptitle("Fig. 4.15: separation of the exemplar points helps (centred construction)",
                  fontsize=10)
@@ -188,7 +191,8 @@ def _clean_jumps():
         return (3.0 * (i >= np.arange(21, 81)[:, None])).astype(np.float32)
 
 
-def train_bottlenecks(cfg, splits, p, seeds, epochs, key, init="standard", progress=False):
+def train_bottlenecks(cfg, splits, p, seeds, epochs, key, init="standard", progress=False,
+                      optimizer=None):
     """K = seeds networks 100-p-60 (ReLU), SGD lr 0.01, batch 100, trained at once (stacked).
     init='mp' replaces the output layer by the least-squares (Moore–Penrose) map from the class
     means of the initial hidden codes of the training set to e_k (§4.3.3)."""
@@ -214,7 +218,7 @@ def train_bottlenecks(cfg, splits, p, seeds, epochs, key, init="standard", progr
         params = params[:-1] + (last,)
     per_epoch = len(x) // 100
     res = fit(model, params, (splits.train_x, splits.train_y), key=jax.random.split(jax.random.key(key + 1), seeds),
-              learning_rate=0.01, batch_size=100, epochs=epochs,
+              optimizer=optimizer, learning_rate=0.01, batch_size=100, epochs=epochs,
               valid=(splits.valid_x, splits.valid_y), eval_every=per_epoch,
               progress=progress, stacked=True)
     return model, params, res
@@ -242,8 +246,12 @@ def codes_study(cfg, splits, res414, seed, trained=None):
         if trained and p in trained:
             model, res = trained[p]
         else:
+            import optax
+
+            # Adam (lr 1e-3) so that the codes come from well-trained networks within the budget
             model, _, res = train_bottlenecks(cfg, splits, p, cfg["code_seeds"],
-                                              cfg["code_epochs"], 1000 + 10 * p)
+                                              cfg["code_epochs"], 1000 + 10 * p,
+                                              optimizer=optax.adam(1e-3))
         for k in range(cfg["code_seeds"]):
             pr = jax.tree.map(lambda a: a[k], res.best_params)
             v = np.asarray(model.trace(pr, u).post[0], np.float64)  # (60, p) hidden codes
@@ -277,12 +285,17 @@ def fig_codes(rows, res414, cfg):
             S = np.array([sum(r[4] for r in sel if r[2] == m) for m in ns])
             T = np.array([sum(r[5] for r in sel if r[2] == m) for m in ns])
             lo_hi = np.array([mp.clopper_pearson(int(s), int(t)) for s, t in zip(S, T)])
-            ax.semilogy(ns, np.maximum(S / T, 1e-8), ls, marker="o", ms=3,
-                        color="tab:red" if var == "centred" else "tab:orange",
+            col = "tab:red" if var == "centred" else "tab:orange"
+            ns = np.array(ns)
+            hit = S > 0
+            ax.semilogy(ns[hit], S[hit] / T[hit], ls, marker="o", ms=3, color=col,
                         label=f"trained codes ({var})")
-            ax.fill_between(ns, np.maximum(lo_hi[:, 0], 1e-8), lo_hi[:, 1], alpha=0.2,
-                            color="tab:red" if var == "centred" else "tab:orange")
+            if hit.any():
+                ax.fill_between(ns[hit], lo_hi[hit, 0], lo_hi[hit, 1], alpha=0.2, color=col)
+            if (~hit).any():  # no success in any subset: the 95 % upper bound
+                ax.semilogy(ns[~hit], lo_hi[~hit, 1], "v", ms=4, color=col, alpha=0.6)
         ax.set(title=f"100-{p}-60", xlabel="n (classes in the subset)", ylim=(1e-7, 1.5))
+    axes[0][0].plot([], [], "v", color="grey", label="no success: 95 % upper bound")
     axes[0][0].set_ylabel("P(MP embedding succeeds)")
     axes[0][0].legend(fontsize=6)
     fig.suptitle("(a) Trained bottleneck codes of the noise-free jumps u_k (random n-subsets of "
@@ -384,6 +397,12 @@ def main(argv=None):
                     return e
             return None
 
+        # the thesis's two cells are always estimated in full, even past a curve's 1e-6 floor
+        for i, e in enumerate(res414):
+            if e.beyond_floor and (e.n, e.p) in ((10, 2), (50, 10)):
+                mt = cfg["max_trials"][e.p]
+                res414[i] = mp.estimate(e.n, e.p, mt, variant=e.variant, seed=args.seed,
+                                        pad_to=mp.bucket(e.n))
         verdicts = {}
         for v in ("centred", "linear"):
             e = cell(res414, 10, 2, v)
@@ -526,6 +545,24 @@ def main(argv=None):
                          ["p", "n", "P trained codes", "P uniform random"],
                          [[p, n, f"{a:.3g}", f"{b:.3g}"] for p, n, a, b in above])
             report.metric("codes_vs_random", [[p, n, a, b] for p, n, a, b in above])
+        below, total = 0, 0
+        for p in cfg["code_ps"]:
+            for n in range(2 * p, 5 * p + 1):
+                sel = [r for r in rows if r[0] == p and r[2] == n and r[3] == "centred"]
+                e = cell(res414, n, p, "centred")
+                if sel and e is not None:
+                    S, T = sum(r[4] for r in sel), sum(r[5] for r in sel)
+                    total += 1
+                    below += mp.clopper_pearson(S, T)[1] < e.ci[0]
+        if total:
+            report.text(f"(a) Trained codes vs random points: on {below} of {total} (p, n) cells the "
+                        "trained codes' success probability (random n-subsets of the 60 classes) is "
+                        "significantly *below* that of uniform random points (non-overlapping 95 % "
+                        "intervals). The codes of the noise-free jumps lie along a curve ordered by "
+                        "jump position (thesis §4.3.1), so few of them are extreme in their own "
+                        "direction, which the hard-max test needs; the Moore–Penrose map is a poor "
+                        "model of what the trained output layer does with them.")
+            report.metric("codes_cells_below_random", [int(below), int(total)])
 
     return 0
 

@@ -68,6 +68,7 @@ __all__ = [
     "success_soa",
     "success_batch",
     "trial_keys",
+    "cell_keys",
     "uniform_points",
     "min_distance_points",
     "min_distance_ok",
@@ -316,6 +317,13 @@ def _stream_words(seed: int, *tags) -> np.ndarray:
     """Two uint32 stream words from a seed and tags (sha256; stable across runs)."""
     h = hashlib.sha256(repr((int(seed),) + tuple(tags)).encode()).digest()
     return np.frombuffer(h[:8], dtype=np.uint32).copy()
+
+
+def cell_keys(seed: int, n: int, p: int, count: int, *, r: float = 0.0, tags: tuple = (),
+              start: int = 0) -> jnp.ndarray:
+    """The keys of the first ``count`` trials (r = 0) or candidates (r > 0) that
+    ``count_successes(n, p, …, seed=seed, r=r, tags=tags)`` scans."""
+    return trial_keys(seed, count, start, (n, p, float(r)) + tuple(tags))
 
 
 def trial_keys(seed: int, count: int, start: int = 0, tags: tuple = ()) -> jnp.ndarray:
