@@ -93,10 +93,28 @@ def _top_flow_one(model, params, x, label, rule, from_prediction):
     return run_flow(model, params, trace, signal, layer=model.n_layers, rule=rule)
 
 
+# Examples per chunk of a batched core. The batch runs as a loop of vmapped chunks
+# (jax.lax.map with batch_size): a chunk's forward trace and backward signals stay in cache,
+# where the whole batch's (10,000 × (784 + 11·100) floats on DNN-6) do not. Same results.
+CHUNK = 1000
+
+
+def _chunked(fn, *args):
+    return jax.lax.map(lambda a: fn(*a), args, batch_size=min(CHUNK, args[0].shape[0]))
+
+
 @partial(jax.jit, static_argnames=("model", "rule", "from_prediction"))
 def _top_flow_batch(model, params, x, labels, rule, from_prediction):
-    return jax.vmap(_top_flow_one, (None, None, 0, 0, None, None))(model, params, x, labels, rule,
-                                                                    from_prediction)
+    return _chunked(lambda xi, li: _top_flow_one(model, params, xi, li, rule, from_prediction), x, labels)
+
+
+@partial(jax.jit, static_argnames=("model", "rule", "absolute"))
+def _attribution_batch(model, params, x, labels, rule, absolute):
+    """Input-space map only (the other signals are not kept), |·| inside the compiled core."""
+    def one(xi, li):
+        rec = _top_flow_one(model, params, xi, li, rule, False).reconstructions[0]
+        return jnp.abs(rec) if absolute else rec
+    return _chunked(one, x, labels)
 
 
 def _unit_signal(model, trace, layer, unit, weight_by_activation):
@@ -116,7 +134,7 @@ def _neuron_flow_one(model, params, x, unit, layer, rule, weight_by_activation, 
 def _neuron_flow_batch(model, params, x, units, layer, rule, weight_by_activation, backward_params):
     fn = partial(_neuron_flow_one, model, layer=layer, rule=rule,
                  weight_by_activation=weight_by_activation, backward_params=backward_params)
-    return jax.vmap(fn, (None, 0, 0))(params, x, units)
+    return _chunked(lambda xi, ui: fn(params, xi, ui), x, units)
 
 
 # ------------------------------------------------------------------ argument checks
@@ -191,10 +209,9 @@ def guided_bp_dnn(model: Network, params: Params, x, y) -> FlowResult:
     return _unbatch(_top_flow_batch(model, params, x, y, "guided_bp_dnn", False), batched)
 
 
-def _attribution(model, params, x, target, rule):
+def _attribution(model, params, x, target, rule, absolute=False):
     x, target, batched = _batch(model, x, target, "target", model.n_classes, "class index")
-    res = _top_flow_batch(model, params, x, target, rule, False)
-    return _unbatch(res.reconstructions[0], batched)
+    return _unbatch(_attribution_batch(model, params, x, target, rule, absolute), batched)
 
 
 def guided_backprop(model: Network, params: Params, x, target) -> jax.Array:
@@ -209,8 +226,7 @@ def deconvnet(model: Network, params: Params, x, target) -> jax.Array:
 
 def saliency(model: Network, params: Params, x, target, abs: bool = True) -> jax.Array:
     """Gradient of the ``target`` logit w.r.t. the input, absolute by default (Captum ``Saliency``)."""
-    grad = _attribution(model, params, x, target, "gradient")
-    return jnp.abs(grad) if abs else grad
+    return _attribution(model, params, x, target, "gradient", absolute=bool(abs))
 
 
 def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str = "deconvnet", *,
