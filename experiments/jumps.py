@@ -87,7 +87,7 @@ def fmt(mean, std):
 def _load_run(path, name, conv_activation):
     with open(path, "rb") as f:
         d = pickle.load(f)
-    d["net"] = ja.FastJumpNet(ja.jump_network(name, conv_activation))
+    d["net"] = ja.jump_network(name, conv_activation)
     d["params"] = jax.tree.map(jnp.asarray, d["params"])
     snaps = d.pop("snapshots", {})
     run = ja.JumpRun(**d)
@@ -491,8 +491,8 @@ def main(argv=None):
                     long = pickle.load(f)
             else:
                 from jaxprobe.train import fit
-                net = ja.FastJumpNet(ja.jump_network("mlp2"))
-                p0 = ja.glorot_init_stacked(net.network, jax.random.split(jax.random.key(args.seed + 101), 1))
+                net = ja.jump_network("mlp2")
+                p0 = ja.glorot_init_stacked(net, jax.random.split(jax.random.key(args.seed + 101), 1))
                 every = cfg["long_every"]
                 res = fit(net, p0, (splits.train_x, splits.train_y), key=jax.random.split(jax.random.key(args.seed + 102), 1),
                           epochs=cfg["long_epochs"], valid=(splits.valid_x, splits.valid_y), stacked=True,

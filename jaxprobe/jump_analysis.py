@@ -141,7 +141,7 @@ def within_spread(value: float, mean: float, std: float, k: float = 2.0) -> bool
 
 
 # =========================================================================== networks
-# The thesis's networks (§3.3, §3.4, §4.2), a fast forward pass for the one-channel CNNs, Keras-like
+# The thesis's networks (§3.3, §3.4, §4.2) as jaxprobe Networks, Keras-like
 # initialisation and a stacked-seed training wrapper around ``jaxprobe.train.fit``.
 
 from dataclasses import dataclass  # noqa: E402
@@ -175,77 +175,6 @@ def jump_network(name: str, conv_activation: str = "linear") -> Network:
                      f"shallow<p> or deep<p>.")
 
 
-def _conv_same(h, kernel, bias):
-    """One-channel 1-D cross-correlation with SAME padding (= flax ``nn.Conv``), h: (N, L)."""
-    k, L = kernel.shape[0], h.shape[-1]
-    lo, hi = (k - 1) // 2, k // 2
-    hp = jnp.pad(h, ((0, 0), (lo, hi)))
-    idx = np.arange(L)[:, None] + np.arange(k)[None, :]
-    return hp[:, idx] @ kernel[:, 0, 0] + bias[0]
-
-
-@dataclass(frozen=True)
-class FastJumpNet:
-    """Same function and parameters as ``network`` (a ``Network`` of one-channel convs and dense
-    layers, no pooling), with a forward pass that avoids XLA's slow tiny convolutions on CPU.
-
-    Duck-types what ``jaxprobe.train.fit`` uses (``apply``, ``check_params``, ``input_shape``,
-    ``n_classes``); ``activations`` returns every stage's output o_l for a batch.
-    """
-
-    network: Network
-
-    def __post_init__(self):
-        for s in self.network.stages:
-            if s.pool != 1 or (s.kind == "conv" and (s.features != 1 or len(s.kernel_size) != 1)):
-                raise ValueError("FastJumpNet supports one-channel 1-D convs and dense layers without pooling.")
-
-    @property
-    def input_shape(self):
-        return self.network.input_shape
-
-    @property
-    def n_classes(self):
-        return self.network.n_classes
-
-    @property
-    def n_layers(self):
-        return self.network.n_layers
-
-    def check_params(self, params, *, stacked: bool = False) -> None:
-        self.network.check_params(params, stacked=stacked)
-
-    def activations(self, params, x) -> list:
-        """[o_1, …, o_L] for a batch x (N, 100); o_L are the logits; conv outputs are (N, 100)."""
-        from jaxprobe.models import activation_fn
-        h, outs = jnp.asarray(x), []
-        for stage, p in zip(self.network.stages, params):
-            if stage.kind == "conv":
-                z = _conv_same(h, p["kernel"], p["bias"])
-            else:
-                z = h.reshape(h.shape[0], -1) @ p["kernel"] + p["bias"]
-            h = activation_fn(stage.activation)(z)
-            outs.append(h)
-        return outs
-
-    def pre_activations(self, params, x) -> list:
-        """[z_1, …, z_L] for a batch."""
-        h, outs = jnp.asarray(x), []
-        from jaxprobe.models import activation_fn
-        for stage, p in zip(self.network.stages, params):
-            z = (_conv_same(h, p["kernel"], p["bias"]) if stage.kind == "conv"
-                 else h.reshape(h.shape[0], -1) @ p["kernel"] + p["bias"])
-            outs.append(z)
-            h = activation_fn(stage.activation)(z)
-        return outs
-
-    def apply(self, params, x):
-        x = jnp.asarray(x)
-        if x.ndim == 1:
-            return self.activations(params, x[None])[-1][0]
-        return self.activations(params, x)[-1]
-
-
 def glorot_init(network: Network, key) -> tuple:
     """Keras defaults (digest §8.4, an assumption): Glorot-uniform kernels, zero biases."""
     shapes = network._param_shapes
@@ -269,26 +198,27 @@ def glorot_init_stacked(network: Network, keys) -> tuple:
 _JITTED: dict = {}
 
 
-def _stacked_fn(net: FastJumpNet, what):
-    """One jitted ``vmap`` over seeds per (network, output), reused across calls."""
+def _stacked_fn(net: Network, what):
+    """One jitted ``vmap`` over seeds per (network, output), reused across calls; activations
+    are flattened per example (a one-channel conv layer gives (N, 100))."""
     key = (net, what)
     if key not in _JITTED:
         if what == "labels":
             f = lambda p, xb: jnp.argmax(net.apply(p, xb), -1)
         else:
-            f = lambda p, xb: net.activations(p, xb)[what - 1]
+            f = lambda p, xb: net.trace(p, xb).post[what - 1].reshape(len(xb), -1)
         _JITTED[key] = jax.jit(jax.vmap(f, (0, None)))
     return _JITTED[key]
 
 
-def predict_stacked(net: FastJumpNet, params, x, chunk: int = 20000) -> np.ndarray:
+def predict_stacked(net: Network, params, x, chunk: int = 20000) -> np.ndarray:
     """Predicted labels of K stacked models: (K, N)."""
     fn = _stacked_fn(net, "labels")
     x = jnp.asarray(x)
     return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
 
 
-def stacked_activations(net: FastJumpNet, params, x, layer: int, chunk: int = 20000) -> np.ndarray:
+def stacked_activations(net: Network, params, x, layer: int, chunk: int = 20000) -> np.ndarray:
     """o_layer (1-based) of K stacked models on x: (K, N, units)."""
     if not 1 <= layer <= net.n_layers:
         raise ValueError(f"layer must be in 1..{net.n_layers}, got {layer!r}.")
@@ -302,7 +232,7 @@ class JumpRun:
     """K stacked seeds of one network, early-stopped at the minimum validation loss."""
 
     name: str
-    net: FastJumpNet
+    net: Network
     params: tuple            # best (early-stopped) params, stacked (K, ...)
     best_epoch: np.ndarray   # (K,)
     history: dict            # fit's history; 'epoch' added
@@ -328,10 +258,10 @@ def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, p
     """
     from jaxprobe.train import fit
 
-    net = FastJumpNet(jump_network(name, conv_activation))
+    net = jump_network(name, conv_activation)
     base = jax.random.fold_in(jax.random.key(seed), sum(map(ord, name)) * 7919 + len(name))
     k_init, k_train = jax.random.split(base)
-    params = glorot_init_stacked(net.network, jax.random.split(k_init, n_seeds))
+    params = glorot_init_stacked(net, jax.random.split(k_init, n_seeds))
     t0 = time.perf_counter()
     per_epoch = len(splits.train_x) // batch_size
     res = fit(net, params, (splits.train_x, splits.train_y), key=jax.random.split(k_train, n_seeds),

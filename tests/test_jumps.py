@@ -185,15 +185,19 @@ def test_derivative_template_and_signs():
 
 # ----------------------------------------------------------------------------- networks
 
-def test_jump_networks_and_fast_forward_match_the_model():
+def test_jump_networks_and_stacked_activations_match_the_model():
     x = jump_splits(1.0, sizes=(60, 60, 60, 60)).test_x[:8]
     for name in ("deep3", "cnn3"):
-        net = ja.FastJumpNet(ja.jump_network(name, conv_activation="relu"))
-        p = ja.glorot_init(net.network, jax.random.PRNGKey(0))
-        tr = jax.jit(net.network.trace)(p, x)
-        np.testing.assert_allclose(jax.jit(net.apply)(p, x), tr.post[-1], atol=1e-5)
-        for a, b in zip(jax.jit(net.activations)(p, x), tr.post):
-            np.testing.assert_allclose(np.asarray(a).reshape(8, -1), np.asarray(b).reshape(8, -1), atol=1e-5)
+        net = ja.jump_network(name, conv_activation="relu")
+        keys = jax.random.split(jax.random.PRNGKey(0), 2)
+        stacked = ja.glorot_init_stacked(net, keys)
+        for k in range(2):
+            p = jax.tree.map(lambda a: a[k], stacked)
+            tr = net.trace(p, x)
+            for layer in range(1, net.n_layers + 1):
+                acts = ja.stacked_activations(net, stacked, x, layer)[k]
+                np.testing.assert_allclose(acts, np.asarray(tr.post[layer - 1]).reshape(8, -1), atol=1e-5)
+            np.testing.assert_array_equal(ja.predict_stacked(net, stacked, x)[k], np.argmax(tr.post[-1], -1))
     assert ja.jump_network("deep7").layer_shapes == ((25,), (7,), (25,), (60,))
     assert ja.jump_network("shallow4").layer_shapes == ((4,), (60,))
     with pytest.raises(ValueError, match="name"):
