@@ -93,10 +93,11 @@ def _top_flow_one(model, params, x, label, rule, from_prediction):
     return run_flow(model, params, trace, signal, layer=model.n_layers, rule=rule)
 
 
-# Examples per chunk of a batched core. The batch runs as a loop of vmapped chunks
-# (jax.lax.map with batch_size): a chunk's forward trace and backward signals stay in cache,
-# where the whole batch's (10,000 × (784 + 11·100) floats on DNN-6) do not. Same results.
-CHUNK = 1000
+# Examples per chunk of a batched core: larger batches run as a loop of vmapped chunks
+# (jax.lax.map with batch_size), which bounds memory. On an idle 2-core CPU one vmap over all
+# 10,000 DNN-6 examples measured 1.4× faster than chunks of 1,000 or 2,500 (benchmarks/bench_flows.py
+# --chunk), so batches of up to this size run whole.
+CHUNK = 16384
 
 
 def _chunked(fn, *args):
