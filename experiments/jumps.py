@@ -752,7 +752,7 @@ def main(argv=None):
 
         # ------------------------------------------------------------ bottlenecks (Ch. 4)
         ps_ = [p for p in cfg["ps"]]
-        fig, axes = plt.subplots(2, 4, figsize=(17, 7))
+        fig, axes = plt.subplots(2, 4, figsize=(17, 7), constrained_layout=True)
         sw = {}
         for row, kind in enumerate(("shallow", "deep")):
             sw[kind] = {k: np.array([[np.mean(runs[f"{kind}{p}"].stats[k]), np.std(runs[f"{kind}{p}"].stats[k])] for p in ps_])
