@@ -665,7 +665,8 @@ def main(argv=None):
 
         # ------------------------------------------------------------ CNN analyses (Fig. 3.17–3.22)
         cnn_names = [n for n in ("cnn1", "cnn1k5", "cnn2", "cnn3") if n in runs]
-        fig, axes = plt.subplots(len(cnn_names), 4, figsize=(17, 3.2 * len(cnn_names)), squeeze=False)
+        fig, axes = plt.subplots(len(cnn_names), 4, figsize=(17, 3.2 * len(cnn_names)), squeeze=False,
+                                 constrained_layout=True)
         cls50 = ana_y == 29
         filt_info = {}
         for i, n in enumerate(cnn_names):
@@ -859,7 +860,7 @@ def main(argv=None):
                         + f"; shallow bottleneck = {shallow_dead.sum():.1f}", "")
 
         # 2-D bottleneck (Fig. 4.6–4.9), claim 23
-        fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+        fig, axes = plt.subplots(2, 3, figsize=(16, 9), constrained_layout=True)
         info23 = {}
         for row, n in enumerate(("shallow2", "deep2")):
             r = runs[n]
