@@ -130,9 +130,7 @@ class Report:
         self.comparisons.append(row)
 
     def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-        self.blocks.append("\n".join(lines))
+        self.blocks.append(_markdown_table(title, header, rows))
 
     def timing(self, stage: str, seconds: float) -> None:
         self.timings[stage] = float(seconds)
@@ -141,12 +139,9 @@ class Report:
     def _markdown(self) -> str:
         parts = [f"## {self.title}"]
         if self.comparisons:
-            rows = [[c["quantity"], _fmt(c["ours"]), _fmt(c["seed"]), c["verdict"], c["note"]]
-                    for c in self.comparisons]
-            header = ["quantity", "ours", "seed", "verdict", "note"]
-            parts.append("\n".join(["**Reproduced numbers beside the seed's**", "",
-                                    "| " + " | ".join(header) + " |", "|" + "---|" * 5]
-                                   + ["| " + " | ".join(map(str, r)) + " |" for r in rows]))
+            rows = [[c["quantity"], c["ours"], c["seed"], c["verdict"], c["note"]] for c in self.comparisons]
+            parts.append(_markdown_table("Reproduced numbers beside the seed's",
+                                         ["quantity", "ours", "seed", "verdict", "note"], rows))
         parts += self.blocks
         if self.timings:
             parts.append("**Wall time (s)**: " + ", ".join(f"{k} {v:.1f}" for k, v in self.timings.items()))
@@ -158,6 +153,11 @@ class Report:
         metrics["non_finite"] = bad
         (self.folder / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2, allow_nan=True))
         (self.folder / "report.md").write_text(self._markdown())
+
+
+def _markdown_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows])
 
 
 def _flat_numbers(value, prefix=""):

@@ -63,13 +63,19 @@ def test_bp_dnn_targets_equal_grad_wrt_every_pre_activation(name):
     assert _rel(res.reconstructions[0], by_x) <= 1e-5
 
 
-@pytest.mark.parametrize("name", ["mlp", "mlp_tanh_sigmoid"])
-def test_target_times_input_is_weight_gradient(name):
-    """ΔW_l = õ_l o_{l-1}ᵀ (seed 000 eq. 5); flax kernels are (in, out), so o_{l-1} õ_lᵀ."""
+def _targets_and_true_gradient(name):
+    """One example's targets õ_l, its forward trace and the true ∂ℓ/∂params."""
     model, params, x, y = _setup(name, n=1)
     res = jp.bp_dnn_targets(model, params, x[0], y[0])
     trace = model.trace(params, x[0])
     grads = jax.grad(lambda p: jp.softmax_cross_entropy(model.apply(p, x[0])[None], y[0][None]))(params)
+    return model, params, res, trace, grads
+
+
+@pytest.mark.parametrize("name", ["mlp", "mlp_tanh_sigmoid"])
+def test_target_times_input_is_weight_gradient(name):
+    """ΔW_l = õ_l o_{l-1}ᵀ (seed 000 eq. 5); flax kernels are (in, out), so o_{l-1} õ_lᵀ."""
+    model, params, res, trace, grads = _targets_and_true_gradient(name)
     for layer in range(1, model.n_layers + 1):
         outer = jnp.outer(trace.inputs[layer - 1], res.targets[layer - 1])
         assert _rel(outer, grads[layer - 1]["kernel"]) <= 1e-5
@@ -79,10 +85,7 @@ def test_target_times_input_is_weight_gradient(name):
 @pytest.mark.parametrize("name", ["cnn1d", "cnn2d_pool"])
 def test_conv_weight_gradient_from_targets(name):
     """For conv stages ΔW_l is the transpose of the map W ↦ A_W(o_{l-1}) applied to õ_l."""
-    model, params, x, y = _setup(name, n=1)
-    res = jp.bp_dnn_targets(model, params, x[0], y[0])
-    trace = model.trace(params, x[0])
-    grads = jax.grad(lambda p: jp.softmax_cross_entropy(model.apply(p, x[0])[None], y[0][None]))(params)
+    model, params, res, trace, grads = _targets_and_true_gradient(name)
     for layer in range(1, model.n_layers + 1):
         def affine_of_weights(lp):
             p = tuple(lp if k == layer - 1 else q for k, q in enumerate(params))
