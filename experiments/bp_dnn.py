@@ -32,15 +32,18 @@ import optax
 from scipy.ndimage import maximum_filter
 from scipy.stats import wilcoxon
 
-from jaxprobe import bp_dnn_analysis as bpa
-from jaxprobe.cli import experiment_parser
+from jaxprobe.analysis import similarity as sim
+from jaxprobe.data.sampling import balanced_indices
+from jaxprobe.probes.activations import encoder_decoder_features
+from jaxprobe.studies import bp_dnn as bpa
+from jaxprobe.report.cli import experiment_parser
 from jaxprobe.data import mnist
-from jaxprobe.discriminance import discriminance
+from jaxprobe.analysis.discriminance import discriminance
 from jaxprobe.flows import bp_dnn_targets, guided_backprop, guided_bp_dnn, saliency
 from jaxprobe.models import mlp
 from jaxprobe.report import Report
 from jaxprobe.train import fit
-from jaxprobe.tsne import embed, panel_grid
+from jaxprobe.analysis.tsne import embed, panel_grid
 
 SEED_ACCURACY = 97.51
 WIDTHS = [784, 100, 100, 100, 100, 100, 10]
@@ -96,7 +99,7 @@ def main(argv=None):
         with watch("load data"):
             data = mnist.load_mnist()
             test_x, test_y = np.asarray(data.test_x), np.asarray(data.test_y)
-            probe_idx = bpa.balanced_indices(test_y, cfg["per_class"], seed=args.seed)
+            probe_idx = balanced_indices(test_y, cfg["per_class"], seed=args.seed)
             px, py = test_x[probe_idx], test_y[probe_idx]
         n_train = len(data.train_y)
 
@@ -144,7 +147,7 @@ def main(argv=None):
             f"to their own class). Verdict criteria are stated beside each claim.")
         # ------------------------------------------------------------ flows
         with watch(f"flows: z_l and targets õ_l at {len(snap_steps)} snapshots ({len(py)} digits)"):
-            feats = {s: bpa.encoder_decoder_features(model, snaps[s], px, py) for s in snap_steps}
+            feats = {s: encoder_decoder_features(model, snaps[s], px, py) for s in snap_steps}
         with watch("flows: input-space reconstructions"):
             n_corr = min(cfg["n_corr"], len(test_y))
             corr_idx = np.random.default_rng(args.seed + 1).choice(len(test_y), n_corr, replace=False)
@@ -321,7 +324,7 @@ def main(argv=None):
         with watch("direct losses: gradient check and cos(z_l, −õ_l) through training"):
             gx, gy = test_x[:64], test_y[:64]
             errs = bpa.direct_loss_gradient_errors(model, final, gx, gy)
-            cos_curve = {s: [float(np.mean(bpa.rowwise_cosine(feats[s]["z"][l - 1], -feats[s]["targets"][l - 1])))
+            cos_curve = {s: [float(np.mean(sim.rowwise_cosine(feats[s]["z"][l - 1], -feats[s]["targets"][l - 1])))
                              for l in range(1, HIDDEN + 1)] for s in snap_steps}
         report.table("Direct losses on the trained network (64 test digits): relative error "
                      "‖g_direct − ∂ℓ/∂θ‖ / ‖∂ℓ/∂θ‖",
@@ -367,15 +370,15 @@ def main(argv=None):
                             "partly: it rises from iteration 0 but falls back from its peak")
 
         # ------------------------------------------------------------ Fig. 7 / 8 and correlations
-        r_bp = bpa.rowwise_pearson(bp_rec, cx)
-        r_gd = bpa.rowwise_pearson(gd_rec, cx)
-        r_gy = bpa.rowwise_pearson(grad_y, cx)
+        r_bp = sim.rowwise_pearson(bp_rec, cx)
+        r_gd = sim.rowwise_pearson(gd_rec, cx)
+        r_gy = sim.rowwise_pearson(grad_y, cx)
         both = ~np.isnan(r_bp) & ~np.isnan(r_gd)
         diff = r_gd[both] - r_bp[both]
         p_val = float(wilcoxon(diff).pvalue) if both.sum() > 10 else float("nan")
         frac = float(np.mean(diff > 0))
         ink_area = float(np.mean(cx > 0.5))
-        ink = {name: bpa.positive_mass_on_ink(m, cx) for name, m in (("bp", bp_rec), ("grad", grad_y), ("guided", gd_rec))}
+        ink = {name: sim.positive_mass_on_ink(m, cx) for name, m in (("bp", bp_rec), ("grad", grad_y), ("guided", gd_rec))}
         report.table(f"Each input-space reconstruction against its own digit ({n_corr} random test digits): Pearson r "
                      f"over the 784 pixels, and the share of the map's positive mass on ink pixels (> 0.5; ink "
                      f"covers {100 * ink_area:.1f} % of the image area)",

@@ -36,9 +36,13 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxprobe import jump_analysis as ja
-from jaxprobe import jump_baseline as jb
-from jaxprobe.cli import experiment_parser
+from jaxprobe.analysis import activations as an
+from jaxprobe.analysis import stats
+from jaxprobe.models import glorot_init, glorot_init_stacked
+from jaxprobe.probes import activations as pr
+from jaxprobe.studies import jumps as ja
+from jaxprobe.studies import jump_baseline as jb
+from jaxprobe.report.cli import experiment_parser
 from jaxprobe.data import jumps
 from jaxprobe.report import Report
 
@@ -160,7 +164,7 @@ def row_cells(run):
 
 def spread_verdict(thesis, run, k=2.0):
     """Which of the four thesis figures lie within our mean ± k·(total std)."""
-    return [ja.within_spread(t, float(np.mean(run.stats[key])), total_std(run, key), k)
+    return [stats.within_spread(t, float(np.mean(run.stats[key])), total_std(run, key), k)
             for t, key in zip(thesis, KEYS)]
 
 
@@ -291,14 +295,14 @@ def main(argv=None):
                       "Fig. 3.6–3.7: the Gaussian smoother and the baseline's |error| histograms on our test set "
                       "(all signals; 99 percentile).")
         base_cells = [f"{bstats[k]:.4f} (replicates {fmt(rep[k].mean(), rep[k].std())})" for k in KEYS]
-        inside = [ja.within_spread(t, rep[k].mean(), rep[k].std()) for t, k in zip(T["baseline"], KEYS)]
+        inside = [stats.within_spread(t, rep[k].mean(), rep[k].std()) for t, k in zip(T["baseline"], KEYS)]
         report.table("Table 3.1: signal-processing approach (our test set; mean ± std over replicate test sets)",
                      ["", "L1", "L2", "99% L1", "99% L2", "max"],
                      [["thesis"] + list(T["baseline"]) + [58],
                       ["ours"] + base_cells + [f"{bstats['max']:.0f}"]])
         for t, k in zip(T["baseline"], KEYS):
             report.compare(f"Table 3.1 baseline {k}", f"{bstats[k]:.4f} ({fmt(rep[k].mean(), rep[k].std())})", t,
-                           "holds" if ja.within_spread(t, rep[k].mean(), rep[k].std()) else "does not hold",
+                           "holds" if stats.within_spread(t, rep[k].mean(), rep[k].std()) else "does not hold",
                            "σ fitted to these four numbers: an in-sample check")
         err = np.abs(bpred - btrue)
         keep = np.sort(err)[: int(0.99 * len(err))]
@@ -343,7 +347,7 @@ def main(argv=None):
 
         # t-SNE (Fig. 3.2)
         t0 = time.perf_counter()
-        from jaxprobe.tsne import embed
+        from jaxprobe.analysis.tsne import embed
         n_ts = min(cfg["tsne_n"], len(splits.train_x))
         tx, ty = np.asarray(splits.train_x[:n_ts]), np.asarray(splits.train_y[:n_ts])
         emb = cache_result(cache_dir, ("tsne", n_ts, sigma, args.seed, args.full),
@@ -492,7 +496,7 @@ def main(argv=None):
             else:
                 from jaxprobe.train import fit
                 net = ja.jump_network("mlp2")
-                p0 = ja.glorot_init_stacked(net, jax.random.split(jax.random.key(args.seed + 101), 1))
+                p0 = glorot_init_stacked(net, jax.random.split(jax.random.key(args.seed + 101), 1))
                 every = cfg["long_every"]
                 res = fit(net, p0, (splits.train_x, splits.train_y), key=jax.random.split(jax.random.key(args.seed + 102), 1),
                           epochs=cfg["long_epochs"], valid=(splits.valid_x, splits.valid_y), stacked=True,
@@ -500,7 +504,7 @@ def main(argv=None):
                           snapshot_steps=tuple(range(every * 120, cfg["long_epochs"] * 120 + 1, every * 120)))
                 snap_e, tr_err = [], []
                 for st, p in sorted(res.snapshots.items()):
-                    pred = ja.predict_stacked(net, p, splits.train_x)[0]
+                    pred = pr.predict_stacked(net, p, splits.train_x)[0]
                     snap_e.append(st / 120)
                     tr_err.append(float(np.mean(pred != np.asarray(splits.train_y))))
                 long = {"epoch": np.asarray(res.history["step"]) / 120,
@@ -595,9 +599,9 @@ def main(argv=None):
                 taus_fit.append(tt)
         corrs = np.asarray(corrs).reshape(W1.shape[0], 60)
         c30 = corrs[:, 29]
-        diag = [ja.diagonality(W1[s, 20:80, :], offset=0, band=3) for s in range(W1.shape[0])]
+        diag = [an.diagonality(W1[s, 20:80, :], offset=0, band=3) for s in range(W1.shape[0])]
         diag_rand = 7 / 60
-        A1 = ja.class_means(jax.nn.softmax(ja.stacked_activations(r1.net, jax.tree.map(lambda a: a[:1], r1.params), ana_x, 1)[0]), ana_y, 60)
+        A1 = an.class_means(jax.nn.softmax(pr.stacked_activations(r1.net, jax.tree.map(lambda a: a[:1], r1.params), ana_x, 1)[0]), ana_y, 60)
         fig, ax = plt.subplots(1, 3, figsize=(15, 4))
         heat(ax[0], W1[0], "1-layer NN weight matrix (inputs × outputs)", "output (jump 21..80)", "input position")
         heat(ax[1], np.asarray(A1), "class-averaged output (softmax)", "true class", "output", cmap="viridis", sym=False)
@@ -634,9 +638,9 @@ def main(argv=None):
         verdicts[10] = ("holds" if np.mean(ratio) < 0.8 else "does not hold",
                         f"mean |W1| from inputs outside 20..80 / inside = {np.mean(ratio):.3f} ± {np.std(ratio):.3f}", "")
         p2 = jax.tree.map(lambda a: a[:1], r2.params)
-        hid = ja.stacked_activations(r2.net, p2, ana_x, 1)[0]
-        out = jax.nn.softmax(ja.stacked_activations(r2.net, p2, ana_x, 2)[0])
-        Ah, Ao = np.asarray(ja.class_means(hid, ana_y, 60)), np.asarray(ja.class_means(out, ana_y, 60))
+        hid = pr.stacked_activations(r2.net, p2, ana_x, 1)[0]
+        out = jax.nn.softmax(pr.stacked_activations(r2.net, p2, ana_x, 2)[0])
+        Ah, Ao = np.asarray(an.class_means(hid, ana_y, 60)), np.asarray(an.class_means(out, ana_y, 60))
         fig, ax = plt.subplots(1, 2, figsize=(12, 4))
         order = np.argsort(np.argmax(Ah, axis=1))
         heat(ax[0], Ah[order], "hidden layer (units sorted by preferred class)", "true class (jump 21..80)", "unit",
@@ -649,14 +653,14 @@ def main(argv=None):
         diag_out = []
         for s in range(len(Wa)):
             ps = jax.tree.map(lambda a: a[s:s + 1], r2.params)
-            hs = ja.stacked_activations(r2.net, ps, ana_x, 1)[0]
-            A = np.asarray(ja.class_means(hs, ana_y, 60))
+            hs = pr.stacked_activations(r2.net, ps, ana_x, 1)[0]
+            A = np.asarray(an.class_means(hs, ana_y, 60))
             alive = A.max(1) > 1e-6
-            dead2.append(int(np.sum(np.asarray(ja.dead_units(hs)))))
+            dead2.append(int(np.sum(np.asarray(an.dead_units(hs)))))
             Aa = A[alive]
             lag1 = [np.corrcoef(a[:-1], a[1:])[0, 1] for a in Aa if a[:-1].std() > 1e-6 and a[1:].std() > 1e-6]
             smooth.append(float(np.nanmean(lag1)) if lag1 else 0.0)
-            os_ = np.asarray(ja.class_means(jax.nn.softmax(ja.stacked_activations(r2.net, ps, ana_x, 2)[0]), ana_y, 60))
+            os_ = np.asarray(an.class_means(jax.nn.softmax(pr.stacked_activations(r2.net, ps, ana_x, 2)[0]), ana_y, 60))
             diag_out.append(float(np.mean(np.argmax(os_, 0) == np.arange(60))))
         verdicts[11] = ("holds" if np.mean(smooth) > 0.8 and np.mean(dead2) >= 1 and np.mean(diag_out) > 0.9 else "partly",
                         f"lag-1 autocorrelation of each live unit's class-mean profile {np.mean(smooth):.3f}; "
@@ -686,13 +690,13 @@ def main(argv=None):
             xs = ana_x[np.nonzero(cls50)[0]]
             ax[1].plot(np.arange(1, 101), np.asarray(xs).mean(0), "k", label="input")
             for l in range(n_conv):
-                o = ja.stacked_activations(r.net, ps, xs, l + 1)[0].mean(0)
+                o = pr.stacked_activations(r.net, ps, xs, l + 1)[0].mean(0)
                 ax[1].plot(np.arange(1, 101), o, label=f"conv {l + 1} output")
             ax[1].axvline(50, color="grey", ls=":")
             ax[1].legend(fontsize=7)
             ax[1].set_title("class-averaged signals, jump at 50", fontsize=9)
             heat(ax[2], np.asarray(r.params[-1]["kernel"][0]), "FC weights (position × output)", "output", "position")
-            oc = np.asarray(ja.class_means(jax.nn.softmax(ja.stacked_activations(r.net, ps, ana_x, n_conv + 1)[0]), ana_y, 60))
+            oc = np.asarray(an.class_means(jax.nn.softmax(pr.stacked_activations(r.net, ps, ana_x, n_conv + 1)[0]), ana_y, 60))
             heat(ax[3], oc, "class-averaged output", "true class", "output", cmap="viridis", sym=False)
         report.figure(fig, "fig3_17_22_cnns.png", "Fig. 3.17–3.22: one-filter CNNs — filters, class-averaged "
                       "intermediate signals for a jump at 50, FC weights and class-averaged outputs (seed 0).")
@@ -705,12 +709,12 @@ def main(argv=None):
             peaks, diags = [], []
             for s in range(len(r.best_epoch)):
                 ps = jax.tree.map(lambda a: a[s:s + 1], r.params)
-                o = ja.stacked_activations(r.net, ps, ana_x[np.nonzero(cls50)[0]], 1)[0].mean(0)
+                o = pr.stacked_activations(r.net, ps, ana_x[np.nonzero(cls50)[0]], 1)[0].mean(0)
                 # local extremum: |o_i − (o_{i−3} + o_{i+3})/2| over positions 21..80 (the ends carry
                 # zero-padding artefacts; a plain step scores half its height, a spike its full height)
                 dev = np.abs(o[20:80] - 0.5 * (o[17:77] + o[23:83]))
                 peaks.append(int(np.argmax(dev)) + 21)
-                diags.append(ja.diagonality(np.asarray(r.params[-1]["kernel"][s])[20:80], 0, 3))
+                diags.append(an.diagonality(np.asarray(r.params[-1]["kernel"][s])[20:80], 0, 3))
             mixed = 1 - frac_one_signed("cnn1", 0)
             verdicts[12] = ("holds" if mixed >= 0.6 and np.mean(np.abs(np.asarray(peaks) - 50) <= 2) >= 0.6 else "partly",
                             f"length-7 filters of mixed sign in {100 * mixed:.0f}% of seeds; sharpest local extremum of the "
@@ -733,8 +737,8 @@ def main(argv=None):
             for s in range(len(r.best_epoch)):
                 ps = jax.tree.map(lambda a: a[s:s + 1], r.params)
                 xs = ana_x[np.nonzero(cls50)[0]]
-                o2 = ja.stacked_activations(r.net, ps, xs, 2)[0].mean(0)
-                o3 = ja.stacked_activations(r.net, ps, xs, 3)[0].mean(0)
+                o2 = pr.stacked_activations(r.net, ps, xs, 2)[0].mean(0)
+                o3 = pr.stacked_activations(r.net, ps, xs, 3)[0].mean(0)
                 cs.append(abs(np.corrcoef(o2, o3)[0, 1]) if o2.std() > 1e-8 and o3.std() > 1e-8 else np.nan)
             verdicts[15] = ("holds" if np.nanmean(cs) > 0.9 else "partly",
                             f"|corr| of class-averaged layer-2 and layer-3 outputs (jump at 50) = {np.nanmean(cs):.3f} "
@@ -782,8 +786,8 @@ def main(argv=None):
                 n_hidden = r.net.n_layers - 1
                 counts = np.zeros((len(r.best_epoch), n_hidden))
                 for l in range(n_hidden):
-                    acts = ja.stacked_activations(r.net, r.params, ana_x, l + 1)
-                    counts[:, l] = [int(np.sum(np.asarray(ja.dead_units(a)))) for a in acts]
+                    acts = pr.stacked_activations(r.net, r.params, ana_x, l + 1)
+                    counts[:, l] = [int(np.sum(np.asarray(an.dead_units(a)))) for a in acts]
                 dead[(kind, p)] = counts
         fig, ax = plt.subplots(1, 2, figsize=(12, 3.8))
         ax[0].errorbar(ps_, [dead[("shallow", p)][:, 0].mean() for p in ps_], [dead[("shallow", p)][:, 0].std() for p in ps_],
@@ -834,7 +838,7 @@ def main(argv=None):
             ins = spread_verdict(T["shallow2"], runs["shallow2"]) + spread_verdict(T["deep2"], runs["deep2"])[:3]
             v19 = (verdict_of(ins), v19[1], f"{sum(ins)}/7 within ±2 total std (0.2621 excluded as a typo)")
         verdicts[19] = v19
-        mono = {k: ja.monotone_decreasing(sw["shallow"][k][:, 0]) for k in KEYS}
+        mono = {k: stats.monotone_decreasing(sw["shallow"][k][:, 0]) for k in KEYS}
         n_viol = {k: int(np.sum(np.diff(sw["shallow"][k][:, 0]) > 0)) for k in KEYS}
         verdicts[20] = ("holds" if mono["L1"] and mono["L1_99"] and mono["L2_99"] else
                         ("partly" if sum(n_viol[k] for k in ("L1", "L1_99", "L2_99")) <= 2 else "does not hold"),
@@ -866,9 +870,9 @@ def main(argv=None):
             r = runs[n]
             layer = 1 if n.startswith("shallow") else 2
             ps = jax.tree.map(lambda a: a[:1], r.params)
-            codes = ja.stacked_activations(r.net, ps, splits.train_x, layer)[0]
+            codes = pr.stacked_activations(r.net, ps, splits.train_x, layer)[0]
             ty_ = np.asarray(splits.train_y)
-            cm = np.asarray(ja.class_means(codes, ty_, 60)).T        # (60, 2)
+            cm = np.asarray(an.class_means(codes, ty_, 60)).T        # (60, 2)
             ax = axes[row]
             sc = ax[0].scatter(codes[:, 0], codes[:, 1], c=ty_ + 21, s=2, cmap="viridis")
             plt.colorbar(sc, ax=ax[0])
@@ -878,22 +882,22 @@ def main(argv=None):
             for c in range(0, 60, 3):
                 ax[1].text(cm[c, 0], cm[c, 1], str(c + 21), fontsize=7)
             ax[1].set_title("class means", fontsize=9)
-            outp = jax.nn.softmax(ja.stacked_activations(r.net, ps, ana_x, r.net.n_layers)[0])
-            heat(ax[2], np.asarray(ja.class_means(outp, ana_y, 60)), "class-averaged output", "true class", "output",
+            outp = jax.nn.softmax(pr.stacked_activations(r.net, ps, ana_x, r.net.n_layers)[0])
+            heat(ax[2], np.asarray(an.class_means(outp, ana_y, 60)), "class-averaged output", "true class", "output",
                  cmap="viridis", sym=False)
             # measurements (all seeds)
             nn_adj, zero_hi, zero_lo, worst = [], [], [], []
             for s in range(len(r.best_epoch)):
                 pss = jax.tree.map(lambda a: a[s:s + 1], r.params)
-                cd = ja.stacked_activations(r.net, pss, ana_x, layer)[0]
-                cms = np.asarray(ja.class_means(cd, ana_y, 60)).T
+                cd = pr.stacked_activations(r.net, pss, ana_x, layer)[0]
+                cms = np.asarray(an.class_means(cd, ana_y, 60)).T
                 d = np.linalg.norm(cms[:, None] - cms[None], axis=-1) + np.eye(60) * 1e9
                 nn_adj.append(float(np.mean(np.abs(np.argmin(d, 1) - np.arange(60)) == 1)))
-                af = np.stack([np.asarray(ja.active_fraction(cd[ana_y == c])) for c in range(60)])  # (60, 2)
+                af = np.stack([np.asarray(an.active_fraction(cd[ana_y == c])) for c in range(60)])  # (60, 2)
                 zc = [np.nonzero(af[:, u] < 0.05)[0] + 21 for u in range(2)]
                 zero_hi.append(max((len(z[z >= 61]) for z in zc), default=0))
                 zero_lo.append(max((len(z[z <= 40]) for z in zc), default=0))
-                pred = ja.predict_stacked(r.net, pss, ana_x)[0]
+                pred = pr.predict_stacked(r.net, pss, ana_x)[0]
                 acc_c = np.array([np.mean(pred[ana_y == c] == c) for c in range(60)])
                 w6 = np.argsort(acc_c)[:6] + 21
                 worst.append(float(np.mean((w6 <= 23) | (w6 >= 78))))

@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from jaxprobe import moore_penrose as mp  # noqa: E402
-from jaxprobe.cli import experiment_parser  # noqa: E402
+from jaxprobe.report.cli import experiment_parser  # noqa: E402
 from jaxprobe.report import Report  # noqa: E402
 
 NAME = "moore_penrose"

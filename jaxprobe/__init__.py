@@ -3,10 +3,13 @@
 The core idea (see the README's architecture section): every probe of the seeds is a backward
 flow, a signal sent down through the transposed Jacobians of a network's affine maps with a rule
 applied at each nonlinearity. ``jaxprobe.models`` builds networks with a forward trace,
-``jaxprobe.flows`` runs the flows, ``jaxprobe.rules`` holds the rules.
+``jaxprobe.flows`` runs the flows, ``jaxprobe.rules`` holds the rules (by name, or your own
+function). Around that core: ``probes`` (model-aware extraction), ``analysis`` (arrays in, numbers
+out), ``data``, ``train``, ``parallel``, ``moore_penrose`` (the embedding trials), ``studies`` (one
+module per reproduced paper) and ``report``.
 """
 
-from jaxprobe.direct_losses import bp_direct_loss, fp_direct_loss
+from jaxprobe import rules
 from jaxprobe.flows import (
     FlowResult,
     backward_flow,
@@ -20,8 +23,18 @@ from jaxprobe.flows import (
     run_flow,
     saliency,
 )
-from jaxprobe.losses import accuracy, softmax_cross_entropy
-from jaxprobe.models import Network, Stage, Trace, cnn1d, cnn2d, mlp, seed002_cnn, vgg_mnist
+from jaxprobe.losses import accuracy, bp_direct_loss, fp_direct_loss, softmax_cross_entropy
+from jaxprobe.models import (
+    Network,
+    Stage,
+    Trace,
+    cnn1d,
+    cnn2d,
+    glorot_init,
+    mlp,
+    seed002_cnn,
+    vgg_mnist,
+)
 from jaxprobe.rules import RULES
 
 __version__ = "0.1.0"

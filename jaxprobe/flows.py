@@ -22,7 +22,8 @@ import numpy as np
 
 from jaxprobe import validation
 from jaxprobe.models import Network, Params, Trace
-from jaxprobe.rules import RULES, get_rule
+from jaxprobe.parallel import chunked_vmap
+from jaxprobe.rules import Rule, get_rule
 
 
 class FlowResult(NamedTuple):
@@ -43,7 +44,7 @@ def run_flow(
     signal: jax.Array,
     *,
     layer: int,
-    rule: str,
+    rule: str | Rule,
     start: str = "pre",
     to_layer: int = 0,
     backward_params: Optional[Params] = None,
@@ -80,33 +81,22 @@ def _one_hot(model: Network, label):
 
 @partial(jax.jit, static_argnames=("model", "layer", "rule", "start", "to_layer"))
 def _flow_core(model, params, x, signal, layer, rule, start, to_layer, backward_params):
-    trace = model._trace_one(params, x)
+    trace = model.trace_one(params, x)
     return run_flow(model, params, trace, signal, layer=layer, rule=rule, start=start, to_layer=to_layer,
                     backward_params=backward_params)
 
 
 def _top_flow_one(model, params, x, label, rule, from_prediction):
     """A flow from the logits for one example: p − y (``from_prediction``) or y one-hot."""
-    trace = model._trace_one(params, x)
+    trace = model.trace_one(params, x)
     y = _one_hot(model, label)
     signal = jax.nn.softmax(trace.pre[-1]) - y if from_prediction else y
     return run_flow(model, params, trace, signal, layer=model.n_layers, rule=rule)
 
 
-# Examples per chunk of a batched core: larger batches run as a loop of vmapped chunks
-# (jax.lax.map with batch_size), which bounds memory. On an idle 2-core CPU one vmap over all
-# 10,000 DNN-6 examples measured 1.4× faster than chunks of 1,000 or 2,500 (benchmarks/bench_flows.py
-# --chunk), so batches of up to this size run whole.
-CHUNK = 16384
-
-
-def _chunked(fn, *args):
-    return jax.lax.map(lambda a: fn(*a), args, batch_size=min(CHUNK, args[0].shape[0]))
-
-
 @partial(jax.jit, static_argnames=("model", "rule", "from_prediction"))
 def _top_flow_batch(model, params, x, labels, rule, from_prediction):
-    return _chunked(lambda xi, li: _top_flow_one(model, params, xi, li, rule, from_prediction), x, labels)
+    return chunked_vmap(lambda xi, li: _top_flow_one(model, params, xi, li, rule, from_prediction), x, labels)
 
 
 @partial(jax.jit, static_argnames=("model", "rule", "absolute"))
@@ -115,7 +105,7 @@ def _attribution_batch(model, params, x, labels, rule, absolute):
     def one(xi, li):
         rec = _top_flow_one(model, params, xi, li, rule, False).reconstructions[0]
         return jnp.abs(rec) if absolute else rec
-    return _chunked(one, x, labels)
+    return chunked_vmap(one, x, labels)
 
 
 def _unit_signal(model, trace, layer, unit, weight_by_activation):
@@ -125,7 +115,7 @@ def _unit_signal(model, trace, layer, unit, weight_by_activation):
 
 
 def _neuron_flow_one(model, params, x, unit, layer, rule, weight_by_activation, backward_params):
-    trace = model._trace_one(params, x)
+    trace = model.trace_one(params, x)
     signal = _unit_signal(model, trace, layer, unit, weight_by_activation)
     return run_flow(model, params, trace, signal, layer=layer, rule=rule, start="post",
                     backward_params=backward_params)
@@ -135,7 +125,7 @@ def _neuron_flow_one(model, params, x, unit, layer, rule, weight_by_activation, 
 def _neuron_flow_batch(model, params, x, units, layer, rule, weight_by_activation, backward_params):
     fn = partial(_neuron_flow_one, model, layer=layer, rule=rule,
                  weight_by_activation=weight_by_activation, backward_params=backward_params)
-    return _chunked(lambda xi, ui: fn(params, xi, ui), x, units)
+    return chunked_vmap(lambda xi, ui: fn(params, xi, ui), x, units)
 
 
 # ------------------------------------------------------------------ argument checks
@@ -171,7 +161,7 @@ def _unbatch(tree, batched):
 
 # ------------------------------------------------------------------ public flows
 def backward_flow(model: Network, params: Params, x, signal, *, layer: Optional[int] = None,
-                  rule: str = "gradient", start: str = "pre", to_layer: int = 0,
+                  rule: str | Rule = "gradient", start: str = "pre", to_layer: int = 0,
                   backward_params: Optional[Params] = None) -> FlowResult:
     """Any flow from any signal at layer ``layer`` (default: the logits) down to o_{to_layer}
     (default: the input), for one example.
@@ -182,7 +172,7 @@ def backward_flow(model: Network, params: Params, x, signal, *, layer: Optional[
     layer = model.n_layers if layer is None else _check_layer(model, layer)
     if not isinstance(to_layer, (int, np.integer)) or not 0 <= to_layer < layer:
         raise ValueError(f"to_layer must be an int in 0..{layer - 1} (below layer={layer}), got {to_layer!r}.")
-    validation.check_choice("rule", rule, tuple(RULES))
+    get_rule(rule)
     validation.check_choice("start", start, ("pre", "post"))
     if validation.check_input("x", x, model.input_shape):
         raise ValueError("backward_flow takes one example; vmap it over a batch.")
@@ -230,7 +220,7 @@ def saliency(model: Network, params: Params, x, target, abs: bool = True) -> jax
     return _attribution(model, params, x, target, "gradient", absolute=bool(abs))
 
 
-def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str = "deconvnet", *,
+def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str | Rule = "deconvnet", *,
                 weight_by_activation: bool = True,
                 backward_params: Optional[Params] = None) -> FlowResult:
     """A flow from one unit of layer ``layer`` (seed 004 §3).
@@ -241,7 +231,7 @@ def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str =
     ``random_backward_params`` gives the random-weight flow.
     """
     layer = _check_layer(model, layer)
-    validation.check_choice("rule", rule, tuple(RULES))
+    get_rule(rule)
     size = int(np.prod(model.layer_shapes[layer - 1]))
     x, unit, batched = _batch(model, x, unit, "unit", size, f"unit index of layer {layer}")
     if backward_params is not None:

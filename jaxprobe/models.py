@@ -156,11 +156,11 @@ class Network:
     @cached_property
     def layer_shapes(self) -> tuple:
         """Shapes of z_1..z_L for one example."""
-        trace = jax.eval_shape(self._trace_one, self._param_shapes, jnp.zeros(self.input_shape))
+        trace = jax.eval_shape(self.trace_one, self.param_shapes, jnp.zeros(self.input_shape))
         return tuple(z.shape for z in trace.pre)
 
     @cached_property
-    def _param_shapes(self):
+    def param_shapes(self):
         return jax.eval_shape(self.init, jax.random.key(0))
 
     # ----------------------------------------------------------------- parameters
@@ -193,7 +193,7 @@ class Network:
         h = self._pre_affine(stage, o_prev)
         return stage.module().apply({"params": params[layer - 1]}, h)
 
-    def _trace_one(self, params: Params, x: jax.Array) -> Trace:
+    def trace_one(self, params: Params, x: jax.Array) -> Trace:
         inputs, pre, post, masks, switches = [], [], [], [], []
         o = x
         for layer, stage in enumerate(self.stages, start=1):
@@ -225,11 +225,11 @@ class Network:
     def trace(self, params: Params, x: jax.Array) -> Trace:
         """The forward trace (see ``Trace``) for one example or a batch (leading axis N)."""
         batched = validation.check_input("x", x, self.input_shape)
-        return (jax.vmap(self._trace_one, (None, 0)) if batched else self._trace_one)(params, x)
+        return (jax.vmap(self.trace_one, (None, 0)) if batched else self.trace_one)(params, x)
 
     def check_params(self, params: Params, *, stacked: bool = False) -> None:
         """Raises a clear error when ``params`` do not fit this network."""
-        expected = self._param_shapes
+        expected = self.param_shapes
         if not isinstance(params, (tuple, list)) or len(params) != self.n_layers:
             raise ValueError(
                 f"params must be a tuple of {self.n_layers} per-stage dicts (from Network.init), "
@@ -339,4 +339,29 @@ def vgg_mnist(width: int = 16) -> Network:
         dense=(128,),
         n_classes=10,
     )
+
+
+def glorot_init(network: "Network", key) -> tuple:
+    """Keras's default initialisation: Glorot-uniform kernels, zero biases (thesis digest §8.4).
+
+    Kernels are drawn from U(−a, a), a = √(6 / (fan_in + fan_out)); a 1-D conv kernel (k, in, out)
+    has fan_in = k·in and fan_out = k·out.
+    """
+    shapes = network.param_shapes
+    params = []
+    for p, k in zip(shapes, jax.random.split(key, len(shapes))):
+        kshape = p["kernel"].shape
+        if len(kshape) == 3:        # conv (k, in, out): fans include the receptive field
+            fan_in, fan_out = kshape[0] * kshape[1], kshape[0] * kshape[2]
+        else:
+            fan_in, fan_out = kshape
+        lim = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append({"kernel": jax.random.uniform(k, kshape, jnp.float32, -lim, lim),
+                       "bias": jnp.zeros(p["bias"].shape, jnp.float32)})
+    return tuple(params)
+
+
+def glorot_init_stacked(network: "Network", keys) -> tuple:
+    """:func:`glorot_init` for K models stacked on a leading axis, one per key in ``keys``."""
+    return jax.vmap(lambda k: glorot_init(network, k))(keys)
 

@@ -57,6 +57,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxprobe.analysis.stats import clopper_pearson
+from jaxprobe.parallel import thread_map
+
 __all__ = [
     "VARIANTS",
     "CellEstimate",
@@ -529,13 +532,7 @@ def _scan(stream, start: int, m: int, max_accept, kw: dict, threads: int):
                             jnp.int32(-(-(hi - lo) // chunk)), *dyn, **static)
         return tuple(int(o) for o in out)
 
-    if parts == 1:
-        res = [run(0)]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(parts) as ex:
-            res = list(ex.map(run, range(parts)))
+    res = thread_map(run, parts)
     return tuple(sum(r[i] for r in res) for i in range(3))
 
 
@@ -602,15 +599,6 @@ def count_successes(n: int, p: int, trials: int, *, variant="centred", r: float 
 # ---------------------------------------------------------------------------------------------
 
 
-def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) two-sided 1 − alpha interval for a binomial proportion."""
-    from scipy.stats import beta
-
-    if n <= 0:
-        return 0.0, 1.0
-    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return lo, hi
 
 
 @dataclasses.dataclass

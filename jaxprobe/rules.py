@@ -16,6 +16,18 @@ at z_l, which the engine then sends through the transposed affine map below (``j
 ``guided_backprop`` and ``deconvnet`` change only ReLUs, as Captum's hooks do; at any other
 nonlinearity they pass the gradient g ⊙ σ'(z). ``exact_filter`` is the exact local linear map of the
 unit (its Jacobian row): r ⊙ g at a ReLU, g ⊙ σ'(z) in general, hence the same as ``gradient``.
+
+Every flow takes ``rule=`` as one of these names or as a function of your own with the same
+signature (a module-level function or any hashable callable, so it stays a static argument of the
+compiled flows). For example the "rectified gradient", which passes only positive signals through
+active units:
+
+>>> import jax, jaxprobe as jp
+>>> def rectified_gradient(g, z, activation):
+...     return jax.nn.relu(g) * jp.rules.gradient(jax.numpy.ones_like(g), z, activation)
+>>> model = jp.mlp([4, 3, 2]); params = model.init(jax.random.key(0))
+>>> jp.neuron_flow(model, params, jax.numpy.ones(4), 1, 0, rule=rectified_gradient).reconstructions[0].shape
+(4,)
 """
 
 from __future__ import annotations
@@ -76,6 +88,22 @@ RULES: dict[str, Rule] = {
 }
 
 
-def get_rule(name: str) -> Rule:
-    validation.check_choice("rule", name, tuple(RULES))
-    return RULES[name]
+def get_rule(rule: str | Rule) -> Rule:
+    """The rule function for a name of :data:`RULES`, or ``rule`` itself when it is a function.
+
+    Raises:
+      ValueError: an unknown name (the message lists the known ones).
+      TypeError: neither a name nor a hashable callable.
+    """
+    if isinstance(rule, str):
+        validation.check_choice("rule", rule, tuple(RULES))
+        return RULES[rule]
+    if not callable(rule):
+        raise TypeError(f"rule must be one of {', '.join(map(repr, RULES))} or a function (g, z, activation) -> "
+                        f"signal, got {type(rule).__name__}.")
+    try:
+        hash(rule)
+    except TypeError as err:
+        raise TypeError("rule must be hashable (a def'd function, not a partial of unhashable arguments): "
+                        "it is a static argument of the compiled flows.") from err
+    return rule

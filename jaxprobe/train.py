@@ -314,8 +314,3 @@ def fit(
         snapshots=snapshots,
         steps_done=state.step,
     )
-
-
-def unstack(params, k: int):
-    """Model ``k``'s parameters from stacked parameters."""
-    return jax.tree.map(lambda a: a[k], params)

@@ -1,4 +1,4 @@
-"""Tests of jaxprobe.discriminance against scikit-learn and hand cases."""
+"""Tests of jaxprobe.analysis.discriminance against scikit-learn and hand cases."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from sklearn.metrics.pairwise import cosine_distances as sk_cosine_distances
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 
-from jaxprobe.discriminance import cosine_distances, discriminance, knn_accuracy, silhouette
+from jaxprobe.analysis.discriminance import cosine_distances, discriminance, knn_accuracy, silhouette
 
 
 def _blobs(n_per_class=12, n_classes=3, dim=6, spread=1.0, seed=0):
@@ -35,7 +35,7 @@ def test_silhouette_matches_sklearn(spread):
 
 
 def test_silhouette_blockwise_and_singleton():
-    import jaxprobe.discriminance as d
+    import jaxprobe.analysis.discriminance as d
 
     x, y = _blobs(n_per_class=20, n_classes=3, spread=1.0, seed=3)
     y[0] = 99  # a singleton class: s = 0 for that row
@@ -110,7 +110,7 @@ def test_bad_k():
 
 # ---------------------------------------------------------------- seed 000 analysis helpers
 def test_rowwise_cosine_and_pearson_hand_cases():
-    from jaxprobe.bp_dnn_analysis import rowwise_cosine, rowwise_pearson
+    from jaxprobe.analysis.similarity import rowwise_cosine, rowwise_pearson
 
     a = np.array([[1.0, 0.0, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     b = np.array([[2.0, 0.0, 0.0], [-1.0, -2.0, -3.0], [1.0, 1.0, 1.0]])
@@ -126,7 +126,8 @@ def test_rowwise_cosine_and_pearson_hand_cases():
 
 
 def test_balanced_indices_and_boxes():
-    from jaxprobe.bp_dnn_analysis import balanced_indices, highlight_boxes
+    from jaxprobe.data.sampling import balanced_indices
+    from jaxprobe.studies.bp_dnn import highlight_boxes
 
     y = np.repeat(np.arange(3), [5, 7, 9])
     idx = balanced_indices(y, 4, seed=1)
@@ -142,7 +143,7 @@ def test_balanced_indices_and_boxes():
 
 
 def test_positive_mass_on_ink():
-    from jaxprobe.bp_dnn_analysis import positive_mass_on_ink
+    from jaxprobe.analysis.similarity import positive_mass_on_ink
 
     digits = np.array([[0.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
     maps = np.array([[1.0, 2.0, 1.0, -5.0], [-1.0, -1.0, 0.0, 0.0]])

@@ -143,7 +143,7 @@ def test_exact_filter_is_the_jacobian_row(name):
     model, params, x, _ = _setup(name, n=1)
     for layer in range(1, model.n_layers):
         size = int(np.prod(model.layer_shapes[layer - 1]))
-        post = lambda xx: model._trace_one(params, xx).post[layer - 1].reshape(-1)
+        post = lambda xx: model.trace_one(params, xx).post[layer - 1].reshape(-1)
         jac = jax.jit(jax.jacrev(post))(x[0])
         units = jnp.arange(0, size, max(1, size // 7))
         got = jax.jit(jax.vmap(lambda u: jp.exact_filter(model, params, x[0], layer, u)))(units)

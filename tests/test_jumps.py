@@ -7,8 +7,12 @@ import pytest
 
 from jaxprobe.data import jumps
 from jaxprobe.data.jumps import clean_jumps, jump_splits, make_jumps, split_key
-from jaxprobe import jump_analysis as ja
-from jaxprobe import jump_baseline as jb
+from jaxprobe.analysis import activations as an
+from jaxprobe.analysis import stats
+from jaxprobe.models import glorot_init, glorot_init_stacked
+from jaxprobe.probes import activations as pr
+from jaxprobe.studies import jumps as ja
+from jaxprobe.studies import jump_baseline as jb
 
 
 # ----------------------------------------------------------------------------- generator
@@ -164,9 +168,9 @@ def test_error_stats_hand_made():
 def test_class_means_and_dead_units():
     acts = np.array([[1.0, 0.0, 2.0], [3.0, 0.0, 0.0], [5.0, 0.0, 4.0]])
     labels = np.array([0, 0, 1])
-    A = np.asarray(ja.class_means(acts, labels, 2))
+    A = np.asarray(an.class_means(acts, labels, 2))
     np.testing.assert_allclose(A, [[2.0, 5.0], [0.0, 0.0], [1.0, 4.0]])
-    np.testing.assert_array_equal(np.asarray(ja.dead_units(acts)), [False, True, False])
+    np.testing.assert_array_equal(np.asarray(an.dead_units(acts)), [False, True, False])
 
 
 def test_derivative_template_and_signs():
@@ -179,8 +183,8 @@ def test_derivative_template_and_signs():
     assert not ja.sign_summary([1, 2, -3, 0.5])["one_signed"]
     m = np.zeros((100, 60))
     m[np.arange(60) + 20, np.arange(60)] = 1
-    assert ja.diagonality(m, offset=20, band=0) == 1.0
-    assert ja.monotone_decreasing([3, 2, 2, 1]) and not ja.monotone_decreasing([1, 2])
+    assert an.diagonality(m, offset=20, band=0) == 1.0
+    assert stats.monotone_decreasing([3, 2, 2, 1]) and not stats.monotone_decreasing([1, 2])
 
 
 # ----------------------------------------------------------------------------- networks
@@ -190,14 +194,14 @@ def test_jump_networks_and_stacked_activations_match_the_model():
     for name in ("deep3", "cnn3"):
         net = ja.jump_network(name, conv_activation="relu")
         keys = jax.random.split(jax.random.PRNGKey(0), 2)
-        stacked = ja.glorot_init_stacked(net, keys)
+        stacked = glorot_init_stacked(net, keys)
         for k in range(2):
             p = jax.tree.map(lambda a: a[k], stacked)
             tr = net.trace(p, x)
             for layer in range(1, net.n_layers + 1):
-                acts = ja.stacked_activations(net, stacked, x, layer)[k]
+                acts = pr.stacked_activations(net, stacked, x, layer)[k]
                 np.testing.assert_allclose(acts, np.asarray(tr.post[layer - 1]).reshape(8, -1), atol=1e-5)
-            np.testing.assert_array_equal(ja.predict_stacked(net, stacked, x)[k], np.argmax(tr.post[-1], -1))
+            np.testing.assert_array_equal(pr.predict_stacked(net, stacked, x)[k], np.argmax(tr.post[-1], -1))
     assert ja.jump_network("deep7").layer_shapes == ((25,), (7,), (25,), (60,))
     assert ja.jump_network("shallow4").layer_shapes == ((4,), (60,))
     with pytest.raises(ValueError, match="name"):
@@ -205,7 +209,7 @@ def test_jump_networks_and_stacked_activations_match_the_model():
 
 
 def test_glorot_init_scale():
-    p = ja.glorot_init(ja.jump_network("mlp2"), jax.random.PRNGKey(1))
+    p = glorot_init(ja.jump_network("mlp2"), jax.random.PRNGKey(1))
     lim = np.sqrt(6 / 200)
     k = np.asarray(p[0]["kernel"])
     assert np.abs(k).max() <= lim and np.abs(k).max() > 0.9 * lim

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import jaxprobe as jp
-from jaxprobe.train import CHECKPOINT_FILE, batch_indices, fit, make_optimizer, unstack
+from jaxprobe.parallel import unstack
+from jaxprobe.train import CHECKPOINT_FILE, batch_indices, fit, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from jaxprobe.discriminance import knn_accuracy
-from jaxprobe.tsne import embed, panel_grid, scatter_by_class
+from jaxprobe.analysis.discriminance import knn_accuracy
+from jaxprobe.analysis.tsne import embed, panel_grid, scatter_by_class
 
 
 def _data(n_per_class=40, seed=0):

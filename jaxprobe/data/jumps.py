@@ -11,7 +11,7 @@ order drawn from the key.  The thesis's sets are built by :func:`jump_splits` fr
 analysis set (1000 a class) of §3.3.3.
 
 σ is never stated in the thesis.  :data:`CALIBRATED_SIGMA` is the value fitted on the
-signal-processing baseline of Table 3.1 alone (see :mod:`jaxprobe.jump_baseline`,
+signal-processing baseline of Table 3.1 alone (see :mod:`jaxprobe.studies.jump_baseline`,
 ``calibrate_sigma``); every network table is then held-out validation.
 """
 
@@ -29,7 +29,7 @@ FIRST = 21
 LAST = 80
 THETA = 3.0
 #: σ fitted on Table 3.1 alone (chi-square over its 4 error figures on replicate test sets per σ,
-#: plus the max-error evidence; backward difference won); see ``jaxprobe.jump_baseline.calibrate_sigma``.
+#: plus the max-error evidence; backward difference won); see ``jaxprobe.studies.jump_baseline.calibrate_sigma``.
 CALIBRATED_SIGMA = 1.02
 
 #: (train, valid, test, analysis) sizes of the thesis (§3.1, §3.3.3).

@@ -1,18 +1,24 @@
-"""Analysis helpers for the jump-detection study of seed 001 (Chen 2017, Ch. 3–4).
+"""Study: the jump-detection chapters of seed 001 (Chen 2017, Ch. 3–4).
 
-Error statistics of §3.2.3 (L1, L2 and their "99 percentile" versions), class-averaged
-activations (eq. 3.6/3.7), dead-unit counts (§4.2.2, Fig. 4.5), the smoothed-derivative
-template of Fig. 3.16 and the sign/shape tests used to turn the thesis's qualitative claims
-into numbers.  Everything takes plain arrays; no model code lives here.
+Error statistics of §3.2.3 (L1, L2 and their "99 percentile" versions), the smoothed-derivative
+template of Fig. 3.16 and the sign/shape tests that turn the thesis's qualitative claims into
+numbers; the thesis's networks (§3.3, §3.4, §4.2) and a stacked-seed training wrapper around
+``jaxprobe.train.fit``.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from jaxprobe.models import Network, cnn1d, glorot_init_stacked, mlp
+from jaxprobe.probes.activations import predict_stacked
+from jaxprobe.train import fit
 
 ERROR_KEYS = ("L1", "L2", "L1_99", "L2_99")
 
@@ -46,30 +52,10 @@ def error_histogram(pred, true, max_error: int | None = None) -> np.ndarray:
     return np.bincount(np.minimum(err, top), minlength=top + 1)
 
 
-def class_means(acts, labels, n_classes: int) -> jax.Array:
-    """Class-averaged activations ``A^{(l)}`` of eq. 3.7: shape ``(units, n_classes)``.
-
-    ``acts`` is ``(N, ...)`` (trailing axes are flattened into units); a class with no samples
-    gets zeros.
-    """
-    acts = jnp.asarray(acts).reshape(jnp.shape(acts)[0], -1)
-    onehot = jax.nn.one_hot(jnp.asarray(labels), n_classes, dtype=acts.dtype)
-    counts = onehot.sum(0)
-    return (acts.T @ onehot) / jnp.maximum(counts, 1)[None, :]
 
 
-def active_fraction(acts, tol: float = 0.0) -> jax.Array:
-    """Fraction of samples on which each unit is > tol: shape (units,)."""
-    acts = jnp.asarray(acts).reshape(jnp.shape(acts)[0], -1)
-    return (acts > tol).mean(0)
 
 
-def dead_units(acts, tol: float = 0.0, min_fraction: float = 0.0) -> jax.Array:
-    """Boolean mask of units never active (active on ≤ ``min_fraction`` of samples) over ``acts``.
-
-    A ReLU unit is dead when its output is 0 for every input of the set (Fig. 4.5).
-    """
-    return active_fraction(acts, tol) <= min_fraction
 
 
 def derivative_template(n: int, center: int, tau: float) -> np.ndarray:
@@ -117,37 +103,13 @@ def sign_summary(filt) -> dict[str, float]:
             "n_pos": int((w > 0).sum()), "n_neg": int((w < 0).sum())}
 
 
-def diagonality(matrix, offset: int = 0, band: int = 2) -> float:
-    """Share of |matrix| mass within ``band`` of the (shifted) diagonal ``row = col + offset``.
-
-    ``matrix`` is (rows, cols); e.g. a 100×60 input→output weight matrix with offset 20 checks
-    that output class c draws on input positions near c + 20 (0-based).
-    """
-    m = np.abs(np.asarray(matrix, np.float64))
-    r, c = np.indices(m.shape)
-    mask = np.abs(r - (c + offset)) <= band
-    return float(m[mask].sum() / max(m.sum(), 1e-12))
 
 
-def monotone_decreasing(values, tol: float = 0.0) -> bool:
-    """True when ``values[i+1] <= values[i] + tol`` for all i."""
-    v = np.asarray(values, np.float64)
-    return bool(np.all(np.diff(v) <= tol))
 
 
-def within_spread(value: float, mean: float, std: float, k: float = 2.0) -> bool:
-    """Does ``value`` lie in ``mean ± k·std``?"""
-    return bool(abs(value - mean) <= k * std + 1e-12)
 
 
 # =========================================================================== networks
-# The thesis's networks (§3.3, §3.4, §4.2) as jaxprobe Networks, Keras-like
-# initialisation and a stacked-seed training wrapper around ``jaxprobe.train.fit``.
-
-from dataclasses import dataclass  # noqa: E402
-import time  # noqa: E402
-
-from jaxprobe.models import Network, cnn1d, mlp  # noqa: E402
 
 N_CLASSES = 60
 LENGTH = 100
@@ -175,56 +137,17 @@ def jump_network(name: str, conv_activation: str = "linear") -> Network:
                      f"shallow<p> or deep<p>.")
 
 
-def glorot_init(network: Network, key) -> tuple:
-    """Keras defaults (digest §8.4, an assumption): Glorot-uniform kernels, zero biases."""
-    shapes = network._param_shapes
-    params = []
-    for p, k in zip(shapes, jax.random.split(key, len(shapes))):
-        kshape = p["kernel"].shape
-        if len(kshape) == 3:        # conv (k, in, out): fans include the receptive field
-            fan_in, fan_out = kshape[0] * kshape[1], kshape[0] * kshape[2]
-        else:
-            fan_in, fan_out = kshape
-        lim = np.sqrt(6.0 / (fan_in + fan_out))
-        params.append({"kernel": jax.random.uniform(k, kshape, jnp.float32, -lim, lim),
-                       "bias": jnp.zeros(p["bias"].shape, jnp.float32)})
-    return tuple(params)
 
 
-def glorot_init_stacked(network: Network, keys) -> tuple:
-    return jax.vmap(lambda k: glorot_init(network, k))(keys)
 
 
 _JITTED: dict = {}
 
 
-def _stacked_fn(net: Network, what):
-    """One jitted ``vmap`` over seeds per (network, output), reused across calls; activations
-    are flattened per example (a one-channel conv layer gives (N, 100))."""
-    key = (net, what)
-    if key not in _JITTED:
-        if what == "labels":
-            f = lambda p, xb: jnp.argmax(net.apply(p, xb), -1)
-        else:
-            f = lambda p, xb: net.trace(p, xb).post[what - 1].reshape(len(xb), -1)
-        _JITTED[key] = jax.jit(jax.vmap(f, (0, None)))
-    return _JITTED[key]
 
 
-def predict_stacked(net: Network, params, x, chunk: int = 20000) -> np.ndarray:
-    """Predicted labels of K stacked models: (K, N)."""
-    fn = _stacked_fn(net, "labels")
-    x = jnp.asarray(x)
-    return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
 
 
-def stacked_activations(net: Network, params, x, layer: int, chunk: int = 20000) -> np.ndarray:
-    """o_layer (1-based) of K stacked models on x: (K, N, units)."""
-    if not 1 <= layer <= net.n_layers:
-        raise ValueError(f"layer must be in 1..{net.n_layers}, got {layer!r}.")
-    fn = _stacked_fn(net, int(layer))
-    x = jnp.asarray(x)
-    return np.concatenate([np.asarray(fn(params, x[i:i + chunk])) for i in range(0, len(x), chunk)], axis=1)
 
 
 @dataclass
@@ -256,8 +179,6 @@ def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, p
     ``patience`` epochs, a budget of ``max_epochs``).  Seeds differ in initialisation and batch order;
     the data are the same for all.  Returns a :class:`JumpRun` with test-set error statistics.
     """
-    from jaxprobe.train import fit
-
     net = jump_network(name, conv_activation)
     base = jax.random.fold_in(jax.random.key(seed), sum(map(ord, name)) * 7919 + len(name))
     k_init, k_train = jax.random.split(base)
@@ -288,8 +209,6 @@ def continue_seeds(run: JumpRun, splits, *, extra_epochs: int, patience: int = 4
     for up to ``extra_epochs`` more epochs (fresh batch orders), with early stopping; a seed keeps
     its new parameters only where they reach a lower validation loss than before.
     """
-    from jaxprobe.train import fit
-
     per_epoch = len(splits.train_x) // batch_size
     base = jax.random.fold_in(jax.random.key(seed), sum(map(ord, run.name)) * 7919 + 104729)
     n_seeds = len(run.best_epoch)

@@ -1,15 +1,14 @@
-"""Experiment reports: figures, metrics and our numbers beside the seed's, written atomically.
+"""One experiment's report section: figures, metrics, claims beside the seed's, written atomically.
 
-``Report`` collects one experiment's section in a temporary folder next to the destination and
-moves it to ``<out>/<name>/`` only when the experiment finishes without error, so a failed run
-leaves nothing half-written. It then rebuilds ``<out>/index.html``, a single page that gathers
-every section with its figures inline (base64), readable in a browser without a server.
+``Report`` collects the section in a temporary folder next to the destination and moves it to
+``<out>/<name>/`` only when the experiment finishes without error, so a failed run leaves nothing
+half-written (and the temporary folders of a killed run are removed by the next run). It then
+rebuilds ``<out>/index.html`` (``jaxprobe.report.index``).
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import contextlib
 import json
 import math
 import os
@@ -21,7 +20,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-VERDICTS = ("holds", "does not hold", "partly", "not measurable", "not comparable", "n/a")
+from jaxprobe.analysis.verdicts import JUDGED, VERDICTS, Criterion, check_verdict, count_outcomes
+from jaxprobe.report.index import write_index
+
+_OWNER_FILE = ".jaxprobe-report-pid"
 
 
 def _jsonable(value: Any):
@@ -74,7 +76,9 @@ class Report:
 
     # ------------------------------------------------------------------ context
     def __enter__(self) -> "Report":
+        remove_stale_folders(self.out)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}-", dir=self.out))
+        (self._tmp / _OWNER_FILE).write_text(str(os.getpid()))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -84,9 +88,11 @@ class Report:
         try:
             self.timings.setdefault("total", time.perf_counter() - self._start)
             self._write_files()
+            (self._tmp / _OWNER_FILE).unlink(missing_ok=True)
             final = self.out / self.name
             if final.exists():
                 trash = Path(tempfile.mkdtemp(prefix=f".{self.name}-old-", dir=self.out))
+                (trash / _OWNER_FILE).write_text(str(os.getpid()))
                 final.rename(trash / "old")
                 self._tmp.rename(final)
                 shutil.rmtree(trash, ignore_errors=True)
@@ -123,11 +129,36 @@ class Report:
 
     def compare(self, quantity: str, ours: Any, seed: Any, verdict: str = "n/a", note: str = "") -> None:
         """A row of the 'ours beside the seed' table (also stored in metrics.json)."""
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict={verdict!r} is not known; choose one of {', '.join(VERDICTS)}.")
+        check_verdict("verdict", verdict)
         row = {"quantity": quantity, "ours": _jsonable(ours), "seed": _jsonable(seed), "verdict": verdict,
                "note": note}
         self.comparisons.append(row)
+
+    def claim(self, criterion: Criterion, ours: Any, seed: Any, verdict: str, *, control: Any = None,
+              control_verdict: str | None = None, note: str = "") -> None:
+        """A claim row: the criterion's words and thresholds, our number, the seed's, the outcome.
+
+        ``control``/``control_verdict`` are the same criterion on a negative control (an untrained
+        network, say), shown beside the real run; ``verdict`` should already account for it
+        (``jaxprobe.analysis.verdicts.with_control``).
+        """
+        check_verdict("verdict", verdict)
+        if control_verdict is not None:
+            check_verdict("control_verdict", control_verdict)
+        rule = criterion.rule()
+        self.compare(criterion.claim, ours, seed, verdict, note=(note + " — " if note else "") + rule)
+        self.comparisons[-1].update(quote=criterion.quote, source=criterion.source, measure=criterion.measure,
+                                    control=_jsonable(control), control_verdict=control_verdict)
+
+    @contextlib.contextmanager
+    def stage(self, name: str, *, echo: bool = True):
+        """``with report.stage("training"):`` times a stage of the experiment into the report."""
+        start = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - start
+        self.timing(name, seconds)
+        if echo:
+            print(f"[{self.name}] {name}: {seconds:.1f} s", flush=True)
 
     def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         self.blocks.append(_markdown_table(title, header, rows))
@@ -139,6 +170,9 @@ class Report:
     def _markdown(self) -> str:
         parts = [f"## {self.title}"]
         if self.comparisons:
+            counts = count_outcomes([c["verdict"] for c in self.comparisons])
+            judged = [v for v in VERDICTS if counts[v] or v in JUDGED]
+            parts.append(_markdown_table("Outcomes", judged, [[counts[v] for v in judged]]))
             rows = [[c["quantity"], c["ours"], c["seed"], c["verdict"], c["note"]] for c in self.comparisons]
             parts.append(_markdown_table("Reproduced numbers beside the seed's",
                                          ["quantity", "ours", "seed", "verdict", "note"], rows))
@@ -148,7 +182,8 @@ class Report:
         return "\n\n".join(parts) + "\n"
 
     def _write_files(self) -> None:
-        metrics = dict(self.metrics, comparisons=self.comparisons, timings=self.timings)
+        metrics = dict(self.metrics, comparisons=self.comparisons, timings=self.timings,
+                       outcomes=count_outcomes([c["verdict"] for c in self.comparisons]))
         bad = [k for k, v in _flat_numbers(metrics) if not math.isfinite(v)]
         metrics["non_finite"] = bad
         (self.folder / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2, allow_nan=True))
@@ -171,68 +206,33 @@ def _flat_numbers(value, prefix=""):
         yield prefix.rstrip("."), float(value)
 
 
-# ---------------------------------------------------------------------- index.html
-def _markdown_to_html(markdown: str, folder: Path) -> str:
-    """A small Markdown subset: headings, tables, images (inlined), emphasis and paragraphs."""
-    out, table = [], []
+def remove_stale_folders(out) -> list[Path]:
+    """Removes the temporary folders a killed report writer left in ``out``; returns them.
 
-    def flush_table():
-        if table:
-            rows = [r for r in table if not set(r.replace("|", "").strip()) <= set("-: ")]
-            cells = [[html.escape(c.strip()) for c in r.strip().strip("|").split("|")] for r in rows]
-            head = "".join(f"<th>{c}</th>" for c in cells[0])
-            body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in cells[1:])
-            out.append(f"<table><tr>{head}</tr>{body}</table>")
-            table.clear()
-
-    for block in markdown.split("\n\n"):
-        lines = block.strip().splitlines()
-        if not lines:
+    Only folders holding this module's owner file, written by a process that no longer runs, are
+    removed: a concurrent run's folder and anything a person put there are left alone.
+    """
+    removed = []
+    for folder in Path(out).glob(".*"):
+        owner = folder / _OWNER_FILE
+        if not (folder.is_dir() and owner.is_file()):
             continue
-        if all(line.startswith("|") for line in lines):
-            table.extend(lines)
+        try:
+            pid = int(owner.read_text().strip())
+        except ValueError:
+            pid = -1
+        if pid > 0 and _process_alive(pid):
             continue
-        flush_table()
-        if lines[0].startswith("|"):
-            table.extend(line for line in lines if line.startswith("|"))
-            flush_table()
-            continue
-        text = "\n".join(lines)
-        if text.startswith("![") and "](" in text:
-            src = text[text.index("](") + 2:text.index(")", text.index("]("))]
-            path = folder / src
-            if path.is_file():
-                data = base64.b64encode(path.read_bytes()).decode()
-                out.append(f'<p><img src="data:image/png;base64,{data}" alt="{html.escape(src)}"></p>')
-            rest = text[text.index(")", text.index("](")) + 1:].strip().strip("*")
-            if rest:
-                out.append(f"<p class='caption'>{html.escape(rest)}</p>")
-        elif text.startswith("#"):
-            level = min(len(text) - len(text.lstrip("#")) + 1, 6)
-            out.append(f"<h{level}>{html.escape(text.lstrip('#').strip())}</h{level}>")
-        else:
-            esc = html.escape(text)
-            while esc.count("**") >= 2:
-                esc = esc.replace("**", "<b>", 1).replace("**", "</b>", 1)
-            out.append(f"<p>{esc}</p>")
-    flush_table()
-    return "\n".join(out)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
-def write_index(out) -> Path:
-    """Rebuilds ``<out>/index.html`` from every ``<out>/<name>/report.md``."""
-    out = Path(out)
-    sections = sorted(p for p in out.glob("*/report.md") if not p.parent.name.startswith("."))
-    body = [_markdown_to_html(p.read_text(), p.parent) for p in sections]
-    toc = "".join(f'<li><a href="#{p.parent.name}">{p.parent.name}</a></li>' for p in sections)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>jaxprobe results</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}}img{{max-width:100%}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;font-size:90%}}
-.caption{{color:#555;font-style:italic}}section{{border-top:2px solid #333;margin-top:2em}}</style></head>
-<body><h1>jaxprobe: reproductions</h1><ul>{toc}</ul>
-{''.join(f'<section id="{p.parent.name}">{b}</section>' for p, b in zip(sections, body))}
-</body></html>"""
-    tmp = out / ".index.html.tmp"
-    tmp.write_text(page)
-    os.replace(tmp, out / "index.html")
-    return out / "index.html"
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

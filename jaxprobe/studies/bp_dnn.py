@@ -1,17 +1,13 @@
-"""Measurements behind seed 000's (Xie & Lai) fp-DNN/bp-DNN reading of training.
+"""Study: seed 000 (Xie & Lai, PRCV 2018), fp-DNN and bp-DNN read as encoder and decoder.
 
-Helpers used by ``experiments/bp_dnn.py`` that are not flows themselves:
-
-* :func:`balanced_indices` — a fixed, class-balanced set of examples to probe.
-* :func:`encoder_decoder_features` — the encoded features z_l (fp-DNN) and the targets
-  õ_l = ∂ℓ/∂z_l (bp-DNN, top signal p − y with the true label) for l = 1..L−1, as numpy.
-* :func:`rowwise_cosine` — per-example cos(z_l, −õ_l), the quantity seed 000 §3.1 reads the
-  direct loss ℓ^fp as maximising.
 * :func:`direct_loss_gradient_errors` — relative errors between the gradients of the direct
   losses ℓ^fp (eq. 6) and ℓ^bp (eq. 9) and the true loss's gradient, layer by layer.
-* :func:`rowwise_pearson` — correlation of each input-space reconstruction with its own digit
-  (Fig. 7 quantified), and :func:`highlight_boxes` for a Fig. 8-style overlay.
+* :func:`highlight_boxes` — boxes around the strongest regions of a map, for a Fig. 8-style overlay.
 * :func:`reconstruction_figure`, :func:`overlay_figure` — the Fig. 7 / Fig. 8 layouts.
+
+The generic measures it relies on live in the library: class-balanced probe sets
+(``jaxprobe.data.sampling``), z_l and õ_l per layer (``jaxprobe.probes.activations``),
+per-example cosine and correlation (``jaxprobe.analysis.similarity``).
 """
 
 from __future__ import annotations
@@ -22,110 +18,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxprobe.direct_losses import bp_direct_loss, fp_direct_loss
 from jaxprobe.flows import bp_dnn_targets
+from jaxprobe.losses import bp_direct_loss, fp_direct_loss
 from jaxprobe.models import Network
 
 __all__ = [
-    "balanced_indices",
-    "encoder_decoder_features",
-    "rowwise_cosine",
-    "rowwise_pearson",
-    "positive_mass_on_ink",
     "direct_loss_gradient_errors",
     "highlight_boxes",
     "reconstruction_figure",
     "overlay_figure",
 ]
-
-
-def balanced_indices(labels: Any, n_per_class: int, seed: int = 0) -> np.ndarray:
-    """``n_per_class`` indices of each class of ``labels``, drawn without replacement.
-
-    Returned in class order (all of class 0, then class 1, …), deterministic for a ``seed``.
-
-    Raises:
-      ValueError: a class has fewer than ``n_per_class`` examples.
-    """
-    y = np.asarray(labels)
-    if y.ndim != 1:
-        raise ValueError(f"labels: expected a 1-D array, got shape {y.shape}")
-    rng = np.random.default_rng(seed)
-    out = []
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        if idx.size < n_per_class:
-            raise ValueError(f"n_per_class: class {c!r} has only {idx.size} examples, asked for {n_per_class}")
-        out.append(np.sort(rng.choice(idx, n_per_class, replace=False)))
-    return np.concatenate(out)
-
-
-def encoder_decoder_features(model: Network, params, x, y, batch_size: int = 1000) -> dict:
-    """z_l (fp-DNN) and õ_l (bp-DNN targets, from p − y) of the hidden layers l = 1..L−1.
-
-    Returns ``{'z': [z_1, …, z_{L-1}], 'targets': [õ_1, …, õ_{L-1}]}`` of float32 numpy arrays,
-    each (N, width_l), computed in batches of ``batch_size``.
-    """
-    n_hidden = model.n_layers - 1
-    zs = [[] for _ in range(n_hidden)]
-    ts = [[] for _ in range(n_hidden)]
-    x = np.asarray(x)
-    y = np.asarray(y)
-    for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        trace = model.trace(params, xb)
-        flow = bp_dnn_targets(model, params, xb, yb)
-        for l in range(n_hidden):
-            zs[l].append(np.asarray(trace.pre[l]).reshape(len(xb), -1))
-            ts[l].append(np.asarray(flow.targets[l]).reshape(len(xb), -1))
-    return {"z": [np.concatenate(a) for a in zs], "targets": [np.concatenate(a) for a in ts]}
-
-
-def rowwise_cosine(a: Any, b: Any) -> np.ndarray:
-    """cos(a_i, b_i) for each row i (rows flattened); 0 where either row is all zero."""
-    a = np.asarray(a, np.float64).reshape(len(a), -1)
-    b = np.asarray(b, np.float64).reshape(len(b), -1)
-    if a.shape != b.shape:
-        raise ValueError(f"b: shape {b.shape} does not match a's {a.shape}")
-    num = np.sum(a * b, axis=1)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-
-
-def rowwise_pearson(a: Any, b: Any) -> np.ndarray:
-    """Pearson correlation of a_i with b_i over their entries, for each row i.
-
-    NaN where a row is constant (zero variance), so callers can count and drop those.
-    """
-    a = np.asarray(a, np.float64).reshape(len(a), -1)
-    b = np.asarray(b, np.float64).reshape(len(b), -1)
-    if a.shape != b.shape:
-        raise ValueError(f"b: shape {b.shape} does not match a's {a.shape}")
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    out = np.full(len(a), np.nan)
-    ok = den > 0
-    out[ok] = np.sum(a[ok] * b[ok], axis=1) / den[ok]
-    return out
-
-
-def positive_mass_on_ink(maps: Any, digits: Any, threshold: float = 0.5) -> np.ndarray:
-    """Per example, the share of a map's positive mass that falls on ink pixels (digit > ``threshold``).
-
-    Compare it with the ink's share of the image area (``np.mean(digits > threshold, axis=1)``):
-    a map that highlights the strokes puts far more of its mass on ink than the area share.
-    NaN where a map has no positive entry.
-    """
-    m = np.clip(np.asarray(maps, np.float64).reshape(len(maps), -1), 0, None)
-    ink = np.asarray(digits).reshape(len(digits), -1) > threshold
-    if m.shape != ink.shape:
-        raise ValueError(f"digits: shape {ink.shape} does not match maps' {m.shape}")
-    total = m.sum(axis=1)
-    out = np.full(len(m), np.nan)
-    ok = total > 0
-    out[ok] = (m * ink).sum(axis=1)[ok] / total[ok]
-    return out
 
 
 def _rel_err(got, want) -> float:

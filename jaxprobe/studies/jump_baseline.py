@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxprobe.data.jumps import FIRST, LAST, LENGTH, THETA, _check_key, _generate
-from jaxprobe.jump_analysis import ERROR_KEYS, error_stats
+from jaxprobe.studies.jumps import ERROR_KEYS, error_stats
 
 DERIVATIVES = ("backward", "forward", "central")
 #: Table 3.1 (and the first row of Tables 3.2–3.4, 4.1, 7.1).

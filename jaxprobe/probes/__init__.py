@@ -1,0 +1,1 @@
+"""Model-aware extraction built on traces and flows: activations and features per layer."""
