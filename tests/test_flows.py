@@ -286,4 +286,23 @@ def test_flow_stops_at_any_lower_layer():
 def test_rule_table_is_complete():
     assert set(rules.RULES) == {"gradient", "guided_bp_dnn", "guided_backprop", "deconvnet",
                                 "deconvnet_masked", "exact_filter"}
-    assert flows.RULES is rules.RULES
+
+
+def _halved_deconvnet(g, z, activation):
+    """A user's rule: deconvnet with the signal halved at every ReLU."""
+    return 0.5 * rules.deconvnet(g, z, activation)
+
+
+def test_a_rule_can_be_a_function():
+    model, params, x, _ = _setup("cnn2d_pool")
+    by_name = jp.neuron_flow(model, params, x, 2, 3, rule="deconvnet")
+    by_function = jp.neuron_flow(model, params, x, 2, 3, rule=rules.deconvnet)
+    np.testing.assert_array_equal(by_name.reconstructions[0], by_function.reconstructions[0])
+    # The halving is applied once per rectified layer below the start (layers 2 and 1): 1/4 overall,
+    # since the post-start rule at layer 2 and the one at layer 1 each halve the signal.
+    halved = jp.neuron_flow(model, params, x, 2, 3, rule=_halved_deconvnet)
+    np.testing.assert_allclose(halved.reconstructions[0], 0.25 * by_name.reconstructions[0], rtol=1e-6, atol=1e-7)
+    with pytest.raises(TypeError, match="rule must be one of 'gradient'.*or a function"):
+        jp.neuron_flow(model, params, x, 2, 3, rule=3)
+    with pytest.raises(ValueError, match="rule"):
+        jp.neuron_flow(model, params, x, 2, 3, rule="deconv")
