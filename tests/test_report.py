@@ -33,7 +33,7 @@ def test_section_files_and_index(tmp_path):
     assert "| accuracy (%) | 97 | 97.51 | partly | fewer digits |" in md
     assert "![A line](line.png)" in md and "stage 1.5" in md
     index = (tmp_path / "index.html").read_text()
-    assert "data:image/png;base64," in index and "<b>bold</b>" in index and "<td>97.51</td>" in index
+    assert "data:image/png;base64," in index and "<strong>bold</strong>" in index and "<td>97.51</td>" in index
 
 
 def test_failed_experiment_leaves_nothing(tmp_path):
@@ -61,7 +61,7 @@ def test_unwritable_output_folder(tmp_path):
 
 def test_bad_verdict_and_filename(tmp_path):
     with Report(tmp_path, "demo", title="Demo") as report:
-        with pytest.raises(ValueError, match=r"verdict='maybe' is not known"):
+        with pytest.raises(ValueError, match=r"verdict=.maybe. is not a verdict"):
             report.compare("x", 1, 2, "maybe")
         with pytest.raises(ValueError, match=r"filename must end in .png"):
             report.figure(_fig(), "a.jpg", "a")
