@@ -42,7 +42,7 @@ def _rel_err(got, want) -> float:
     return float(np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30))
 
 
-def direct_loss_gradient_errors(model: Network, params, x, y) -> list[dict]:
+def direct_loss_gradient_errors(model: Network, params, x, y, target_labels=None) -> list[dict]:
     """Per layer l = 1..L: how far the direct losses' gradients are from the true loss's.
 
     The true loss is ℓ = Σ_i −log p_{y_i}(x_i) over the batch. The direct losses use o_{l-1}
@@ -53,6 +53,8 @@ def direct_loss_gradient_errors(model: Network, params, x, y) -> list[dict]:
     Args:
       model, params: the network.
       x: a batch of inputs (N, 784); y: their integer labels (N,).
+      target_labels: labels bp-DNN starts from (p − y') to make the targets õ_l; default ``y``.
+        Other labels give a negative control: the identity must then fail.
 
     Returns:
       ``[{'layer', 'fp_kernel', 'fp_bias', 'bp_kernel', 'grad_norm'}, …]``, one dict per layer:
@@ -67,7 +69,7 @@ def direct_loss_gradient_errors(model: Network, params, x, y) -> list[dict]:
 
     g_true = jax.grad(true_loss)(params)
     trace = model.trace(params, x)
-    flow = bp_dnn_targets(model, params, x, y)
+    flow = bp_dnn_targets(model, params, x, y if target_labels is None else jnp.asarray(target_labels))
     rows = []
     for l in range(1, model.n_layers + 1):
         o_prev, target = trace.inputs[l - 1], flow.targets[l - 1]
@@ -212,7 +214,7 @@ def reconstruction_scores(maps: dict, digits: Any) -> dict:
       digits: the (N, 784) digits the maps were computed for.
 
     Returns:
-      ``{'r': {name: per-digit Pearson r}, 'ink': {name: per-digit positive mass on ink},
+      ``{'r': {name: per-digit Pearson r}, 'mean_r': {name: mean of r over defined digits}, 'ink': {name: per-digit positive mass on ink},
       'ink_area': share of ink pixels, 'paired': paired_comparison(r guided, r bp),
       'guided_vs_guided_backprop': max |guided − guided backprop| / max |guided backprop|}``
       for the names 'bp', 'guided' and 'grad_logit'.
@@ -222,6 +224,7 @@ def reconstruction_scores(maps: dict, digits: Any) -> dict:
     r = {n: rowwise_pearson(maps[n], digits) for n in names}
     return {
         "r": r,
+        "mean_r": {n: float(np.nanmean(r[n])) for n in names},
         "ink": {n: positive_mass_on_ink(maps[n], digits) for n in names},
         "ink_area": float(np.mean(np.asarray(digits) > 0.5)),
         "paired": paired_comparison(r["guided"], r["bp"]),

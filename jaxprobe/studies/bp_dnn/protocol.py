@@ -18,6 +18,7 @@ from jaxprobe import validation
 from jaxprobe.analysis.discriminance import discriminance
 from jaxprobe.flows import bp_dnn_targets, guided_backprop, guided_bp_dnn, saliency
 from jaxprobe.models import Network, mlp
+from jaxprobe.probes.activations import encoder_decoder_features
 
 __all__ = [
     "DNN6_WIDTHS",
@@ -29,6 +30,7 @@ __all__ = [
     "snapshot_plan",
     "test_accuracy",
     "discriminance_by_snapshot",
+    "label_shuffled_discriminance",
     "input_space_maps",
 ]
 
@@ -162,6 +164,33 @@ def discriminance_by_snapshot(model: Network, snapshots: Mapping[int, Any], feat
     disc[("input", 0, 0)] = measure(x)
     disc[("label", 0, 0)] = measure(np.eye(model.n_classes)[y] - 1.0 / model.n_classes)
     return disc
+
+
+def label_shuffled_discriminance(model: Network, snapshots: Mapping[int, Any], steps: Sequence[int], x: Any,
+                                 y: Any, seed: int = 0, k: int = KNN_NEIGHBOURS) -> dict:
+    """Negative control: discriminance of õ_l when bp-DNN starts from p − y with shuffled labels.
+
+    The labels are permuted across the digits (class counts kept); the targets õ_l are taken from
+    bp-DNN started at p − y_shuffled and judged against the *true* classes. If the targets'
+    discriminance comes from the label fed in (seed 000 §4.1), it vanishes here.
+
+    Args:
+      model: the network; snapshots: {step: params}; steps: which snapshots to use.
+      x, y: the probe digits and their true labels.
+      seed: seed of the permutation; k: neighbours of the k-NN measure.
+
+    Returns:
+      ``{('targets', l, step): (knn, silhouette)}`` for l = 1..L−1 and every step in ``steps``.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    shuffled = y[np.random.default_rng(seed).permutation(len(y))]
+    out = {}
+    for s in steps:
+        targets = encoder_decoder_features(model, snapshots[s], x, shuffled)["targets"]
+        for l, t in enumerate(targets, start=1):
+            m = discriminance(t, y, k=k)
+            out[("targets", l, s)] = (m["knn"], m["silhouette"])
+    return out
 
 
 def input_space_maps(model: Network, params, x: Any, y: Any) -> dict[str, np.ndarray]:

@@ -10,6 +10,8 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from jaxprobe.studies.bp_dnn.criteria import DISCRIMINANT_SILHOUETTE
+
 __all__ = [
     "Table",
     "discriminance_table",
@@ -19,6 +21,8 @@ __all__ = [
     "cosine_metrics",
     "reconstruction_table",
     "reconstruction_metrics",
+    "controls_table",
+    "control_metrics",
 ]
 
 
@@ -37,15 +41,17 @@ def discriminance_table(disc: Mapping, snap_steps: Sequence[int], k: int, n_poin
     >>> disc = {("input", 0, 0): (0.8, 0.1), ("label", 0, 0): (1.0, 1.0), ("top", 2, 0): (1.0, 0.9),
     ...         ("targets", 1, 0): (0.9, 0.2), ("z", 1, 0): (0.7, 0.0)}
     >>> discriminance_table(disc, [0], k=5, n_points=20, n_hidden=1).rows[3]
-    ['õ_1', '0', '0.900', '0.200']
+    ['õ_1', '0', '0.900', '0.200', 'no']
     """
     rows = [["input pixels x", "—", *disc[("input", 0, 0)]], ["label signal e_y − 1/10", "—", *disc[("label", 0, 0)]]]
     rows += [[f"õ_{n_hidden + 1} = p − y (top signal)", s, *disc[("top", n_hidden + 1, s)]] for s in snap_steps]
     rows += [[f"{sym}_{l}", s, *disc[(kind, l, s)]] for kind, sym in (("targets", "õ"), ("z", "z"))
              for l in range(1, n_hidden + 1) for s in snap_steps]
     return Table(f"Discriminance of the raw vectors ({n_points} balanced test digits; chance k-NN = 0.100)",
-                 ["vectors", "iteration", f"cosine {k}-NN acc. (leave-one-out)", "cosine silhouette"],
-                 [[name, str(s), f"{kn:.3f}", f"{sil:.3f}"] for name, s, kn, sil in rows])
+                 ["vectors", "iteration", f"cosine {k}-NN acc. (leave-one-out)", "cosine silhouette",
+                  f"discriminant (silhouette > {DISCRIMINANT_SILHOUETTE})"],
+                 [[name, str(s), f"{kn:.3f}", f"{sil:.3f}", "yes" if sil > DISCRIMINANT_SILHOUETTE else "no"]
+                  for name, s, kn, sil in rows])
 
 
 def discriminance_metrics(disc: Mapping) -> dict[str, float]:
@@ -105,4 +111,30 @@ def reconstruction_metrics(scores: Mapping[str, Any]) -> dict[str, float]:
     out.update({f"corr_{names[n]}_mean": float(np.nanmean(v)) for n, v in scores["r"].items()})
     out["corr_guided_gt_bp_fraction"] = scores["paired"]["fraction_higher"]
     out["guided_bp_dnn_vs_guided_backprop_max_rel_diff"] = scores["guided_vs_guided_backprop"]
+    return out
+
+
+def controls_table(rows: Sequence[Any]) -> Table:
+    """Each claim on the real run beside its negative control (``claims.ClaimRow``s).
+
+    A claim that also (partly) holds on its control is "not discriminating".
+    """
+    return Table("Claims beside their negative controls (the same criterion on the control; a claim whose "
+                 "control also holds or partly holds is 'not discriminating')",
+                 ["claim", "outcome", "control", "control outcome", "verdict"],
+                 [[r.criterion.claim, r.outcome, r.control or "none applies", r.control_outcome or "—", r.verdict]
+                  for r in rows])
+
+
+def control_metrics(disc_shuffled: Mapping, scores_untrained: Mapping[str, Any]) -> dict[str, float]:
+    """The negative controls' numbers: label-shuffled targets, the untrained network's maps.
+
+    ``knn_shuffled_targets<l>_it<step>``, ``silhouette_shuffled_targets<l>_it<step>``, and the
+    :func:`reconstruction_metrics` of the untrained network with ``_untrained`` appended.
+    """
+    out = {}
+    for (_, l, s), (kn, sil) in disc_shuffled.items():
+        out[f"knn_shuffled_targets{l}_it{s}"] = kn
+        out[f"silhouette_shuffled_targets{l}_it{s}"] = sil
+    out.update({f"{name}_untrained": v for name, v in reconstruction_metrics(scores_untrained).items()})
     return out
