@@ -24,8 +24,10 @@ def load(name: str):
     scripts = available()
     if name not in scripts:
         raise SystemExit(f"unknown experiment {name!r}; choose from: {', '.join(scripts)}.")
-    spec = importlib.util.spec_from_file_location(f"experiments_{name}", scripts[name])
+    module_name = f"experiments_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, scripts[name])
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses with string annotations look their module up here
     spec.loader.exec_module(module)
     return module
 

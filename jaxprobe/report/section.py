@@ -173,9 +173,17 @@ class Report:
             counts = count_outcomes([c["verdict"] for c in self.comparisons])
             judged = [v for v in VERDICTS if counts[v] or v in JUDGED]
             parts.append(_markdown_table("Outcomes", judged, [[counts[v] for v in judged]]))
-            rows = [[c["quantity"], c["ours"], c["seed"], c["verdict"], c["note"]] for c in self.comparisons]
-            parts.append(_markdown_table("Reproduced numbers beside the seed's",
-                                         ["quantity", "ours", "seed", "verdict", "note"], rows))
+            header = ["quantity", "ours", "seed", "verdict"]
+            controls = any(c.get("control_verdict") is not None for c in self.comparisons)
+            if controls:
+                header += ["control", "control verdict"]
+            rows = []
+            for c in self.comparisons:
+                row = [c["quantity"], c["ours"], c["seed"], c["verdict"]]
+                if controls:
+                    row += [c.get("control"), c.get("control_verdict")]
+                rows.append(row + [c["note"]])
+            parts.append(_markdown_table("Reproduced numbers beside the seed's", header + ["note"], rows))
         parts += self.blocks
         if self.timings:
             parts.append("**Wall time (s)**: " + ", ".join(f"{k} {v:.1f}" for k, v in self.timings.items()))
