@@ -18,6 +18,7 @@ from jaxprobe import moore_penrose as mp
 from jaxprobe.moore_penrose import CellEstimate
 
 __all__ = [
+    "METHOD",
     "FIG414_PS",
     "FIG415_NS",
     "FIG415_RS",
@@ -31,9 +32,19 @@ __all__ = [
     "resolve_thesis_cells",
     "find_cell",
     "curve",
+    "CELL_HEADER",
+    "cell_row",
     "kernel_disagreements",
+    "correct_columns",
 ]
 
+#: The trials' method in the report's words.
+METHOD = ("Trials of §4.3.4: n points uniform on [0,1]^p, the Moore–Penrose map, success iff the hard-max of "
+          "every image is its own unit vector (ties fail). Two readings: **centred** (§4.3.2, A(x) = F⁺(x − m); "
+          "its decisions are identical to the least-squares affine map (W b) = V(VᵀV)⁻¹ of §4.3.3, whose images "
+          "V(VᵀV)⁻¹Vᵀ differ from the centred ones by 1/n in every entry) and **plain linear** (L = F⁺ of the raw "
+          "points). Each cell's trial count comes from an independent pilot (discarded), so the Clopper–Pearson "
+          "95 % intervals are exact.")
 #: Bottleneck widths of Fig. 4.14 (p = 2:2:10).
 FIG414_PS = (2, 4, 6, 8, 10)
 #: Output sizes of Fig. 4.15 (p = 2).
@@ -175,6 +186,17 @@ def curve(estimates: Sequence[CellEstimate], p: int, variant: str, r: float = 0.
                  beyond_floor=np.array([e.beyond_floor for e in rows], bool))
 
 
+#: Columns of :func:`cell_row`.
+CELL_HEADER = ("p", "n", "variant", "r", "P", "95 % CI", "trials", "successes", "acceptance", "beyond 1e-6 floor")
+
+
+def cell_row(e: CellEstimate) -> list:
+    """One estimate as a report-table row (columns :data:`CELL_HEADER`)."""
+    lo, hi = e.ci
+    return [e.p, e.n, e.variant, e.r, f"{e.prob:.3e}", f"[{lo:.2e}, {hi:.2e}]", f"{e.trials:,}", e.successes,
+            f"{e.acceptance:.4f}", "yes" if e.beyond_floor else ""]
+
+
 def kernel_disagreements(seed: int, trials: int,
                          cells: Sequence[tuple[int, int]] = ((4, 2), (10, 2), (20, 4), (50, 10))) -> tuple[int, int]:
     """How often the float32 trial kernel's decision differs from the float64 ``pinv`` reference
@@ -197,3 +219,16 @@ def kernel_disagreements(seed: int, trials: int,
             wrong += int((ref != got).sum())
             total += len(ref)
     return wrong, total
+
+
+def correct_columns(points, variant: str = "centred") -> int:
+    """How many of the n points the Moore–Penrose map sends to their own class: columns k of the
+    image matrix (``jaxprobe.moore_penrose.image_matrix``) whose largest entry is the k-th, strictly.
+    A trial succeeds iff all n are correct.
+
+    >>> correct_columns(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    3
+    """
+    P = mp.image_matrix(points, variant)
+    off = P - np.diag(np.full(len(P), np.inf))
+    return int(np.sum(np.diag(P) > off.max(axis=0)))
