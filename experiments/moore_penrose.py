@@ -16,8 +16,8 @@ quick-mode verdicts on trained networks are smoke tests.
     python experiments/moore_penrose.py --full    # the real figure sizes (a few minutes)
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: experiments/run_all.py loads this file without registering
+# it in sys.modules, where dataclasses cannot resolve string annotations.
 import sys
 from dataclasses import dataclass
 from pathlib import Path
