@@ -69,12 +69,13 @@ def numpy_loop_ratio(n, p, loop_trials, kernel_trials_per_s):
 def figure_sweeps(progress=False):
     """Exactly the sweeps of ``experiments/moore_penrose.py --full`` (Fig. 4.14 both variants,
     Fig. 4.15 three sampling schemes)."""
-    from experiments.moore_penrose import FULL_SETTINGS, run_fig414, run_fig415
+    from experiments.moore_penrose import FULL
+    from jaxprobe.studies.moore_penrose.trials import fig414_sweep, fig415_sweep
 
     t0 = time.perf_counter()
-    r414 = run_fig414(FULL_SETTINGS, seed=0)
+    r414 = fig414_sweep(FULL.ps, FULL.fig414, dense_ps=FULL.dense_ps, seed=0, pad_to_widest=FULL.pad_to_widest)
     t1 = time.perf_counter()
-    r415 = run_fig415(FULL_SETTINGS, seed=0)
+    r415 = fig415_sweep(FULL.fig415, seed=0, pad_to_widest=FULL.pad_to_widest)
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1, r414, r415
 

@@ -84,7 +84,6 @@ __all__ = [
     "estimate_adaptive",
     "sweep",
     "bucket",
-    "fig414_cells",
     "mp_output_layer",
 ]
 
@@ -662,16 +661,6 @@ def estimate_adaptive(n: int, p: int, *, variant="centred", r: float = 0.0, seed
     est = estimate(n, p, N, variant=variant, r=r, seed=seed, tags=("main",), pad_to=pad_to)
     est.seconds += pilot.seconds
     return est
-
-
-FIG414_PS = (2, 4, 6, 8, 10)
-FIG415_NS = (5, 6, 7, 8)
-FIG415_RS = (0.0, 0.1, 0.2)
-
-
-def fig414_cells(ps: Sequence[int] = FIG414_PS) -> list[tuple[int, int]]:
-    """Fig. 4.14 grid: p = 2:2:10 and every n = 2p, …, 5p."""
-    return [(n, p) for p in ps for n in range(2 * p, 5 * p + 1)]
 
 
 def sweep(cells: Iterable[tuple[int, int]], *, variants: Sequence[str] = ("centred", "linear"),
