@@ -2,7 +2,9 @@
 
 σ (unstated) is calibrated on Table 3.1 alone; the baseline, Fig. 3.5 and the t-SNE of Fig. 3.2
 follow; the MLPs, one-filter CNNs and bottlenecks are each trained as K seeds at once with early
-stopping; Tables 3.1–3.4, 4.1, 7.1 and the digest's §9 claims 1–25 are set beside the thesis.
+stopping; Tables 3.1–3.4, 4.1, 7.1 and the digest's §9 claims 1–25 are set beside the thesis, each
+judged by a criterion declared before the numbers (``jaxprobe.studies.jumps.claims.CRITERIA``) and,
+for claims about trained networks, run on the untrained networks as a negative control.
 The study lives in ``jaxprobe.studies.jumps``; this script is its configuration and report.
 
     python experiments/jumps.py --quick      # ~1 minute: small sets, few epochs, one seed
@@ -58,7 +60,7 @@ QUICK = Config(sizes=jumps.QUICK_SIZES, budget=protocol.Budget(n_seeds=1, max_ep
                extend_epochs=0)
 
 
-def write(report, part) -> None:
+def write(report, part, smoke: bool) -> None:
     """A stage's blocks, metrics and rows beside the thesis, in order."""
     for kind, *content in part.blocks:
         {"text": report.text, "table": lambda t: report.table(*t), "figure": report.figure}[kind](*content)
@@ -66,14 +68,18 @@ def write(report, part) -> None:
         report.metric(name, value)
     for row in part.compares:
         report.compare(*row)
+    for criterion, ours, thesis, verdict, note in part.figures_rows:
+        report.claim(criterion, ours, thesis, verdict, note=("smoke test (quick mode); " if smoke else "") + note)
 
 
 def main(argv=None) -> int:
     args = experiment_parser("jumps", "Seed 001 Ch. 3–4: jump detection baseline, MLPs, CNNs, bottlenecks").parse_args(argv)
     cfg, mode, progress = (FULL, "full", not args.no_progress) if args.full else (QUICK, "quick", not args.no_progress)
-    cache, b = RunCache(Path(args.out) / "jumps_cache"), cfg.budget
+    cache, b, smoke = RunCache(Path(args.out) / "jumps_cache"), cfg.budget, not args.full
     with Report(args.out, "jumps", title="Seed 001: jump detection — baseline, MLPs, CNNs, bottlenecks (Ch. 3–4)") as report:
         report.text(sections.protocol_text(mode, cfg.sizes, b.n_seeds, b.patience, b.max_epochs))
+        if smoke:
+            report.text(sections.smoke_text(b.max_epochs, cfg.sizes[0]))
         with report.stage("sigma calibration"):   # σ and the detector, fitted on Table 3.1 alone
             cal = bl.calibration_from_arrays(cache.get(
                 "calibration", {"grid": cfg.cal_grid, "replicates": cfg.cal_reps, "n": cfg.cal_n},
@@ -93,16 +99,15 @@ def main(argv=None) -> int:
                                           early_exaggeration_iter=cfg.tsne_iters[1]))
         with report.stage("baseline, τ sweep (Fig. 3.5)"):
             parts = [analyses.baseline_part(splits, cal, sigma, max(cfg.cal_reps, 3), tau_per_class=cfg.tau_n, tsne=(emb, ty))]
-        write(report, parts[0])
         bstats = parts[0].metrics["baseline_test"]
         with report.stage("all networks"):
             plan = protocol.training_plan(cfg.nets, cfg.conv_acts, cfg.ps)
             runs, extended, cached = protocol.train_plan(cache, plan, splits, b, extend_epochs=cfg.extend_epochs,
                                                          seed=args.seed, progress=progress)
+            controls = {key: protocol.initial_run(run, splits, seed=args.seed) for key, run in runs.items()}
         for key, run in runs.items():
             report.timing(f"train {key}", run.wall)
-        parts.append(analyses.network_part(runs, cached, extended, b, cfg.extend_epochs, cfg.conv_acts, bstats))
-        write(report, parts[-1])
+        parts.append(analyses.network_part(runs, controls, cached, extended, b, cfg.extend_epochs, cfg.conv_acts, bstats))
         long = None
         if cfg.long_epochs:
             with report.stage("mlp2 long run (Fig. 3.9, 1 seed, no early stopping)"):
@@ -111,17 +116,19 @@ def main(argv=None) -> int:
                                  lambda: protocol.long_run(splits, epochs=cfg.long_epochs, every=cfg.long_every,
                                                            seed=args.seed, progress=progress))
         with report.stage("analyses"):
-            parts += [analyses.mlp_part(runs, splits, bstats, long, cfg.long_epochs),
-                      analyses.cnn_part(runs, splits, bstats, parts[-1].metrics["cnn_best_activation"]),
-                      analyses.bottleneck_part(runs, splits, bstats, cfg.ps), analyses.moore_penrose_part()]
-        for part in parts[2:]:
-            write(report, part)
-        rows = [row for part in parts for _, row in sorted(part.rows.items())]
-        rows.sort(key=lambda r: r.number)
+            act = parts[-1].metrics["cnn_best_activation"]
+            parts += [analyses.mlp_part(runs, controls, splits, bstats, long, cfg.long_epochs),
+                      analyses.cnn_part(runs, controls, splits, bstats, act, cfg.conv_acts),
+                      analyses.bottleneck_part(runs, controls, splits, bstats, cfg.ps), analyses.moore_penrose_part()]
+        for part in parts:
+            write(report, part, smoke)
+        rows = sorted((row for part in parts for row in part.rows.values()), key=lambda r: (int(r.key.rstrip("ab")), r.key))
         report.table(*sections.claims_table(rows))
-        report.metric("verdicts", {r.number: r.verdict for r in rows})
+        report.metric("verdicts", {r.key: r.verdict for r in rows})
+        report.metric("control_verdicts", {r.key: r.control_verdict for r in rows if r.control_verdict})
         for r in rows:
-            report.compare(f"§9 claim {r.number}: {r.claim}", r.ours, "thesis", r.verdict, r.note)
+            report.claim(r.criterion, r.ours, r.thesis, r.verdict, control=r.control, control_verdict=r.control_verdict,
+                         note=sections.claim_note(r, smoke))
     return 0
 
 

@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxprobe.models import glorot_init_stacked
 from jaxprobe.moore_penrose import centred_affine_map
 from jaxprobe.report import RunCache
 from jaxprobe.studies import jumps as ja
@@ -18,9 +17,11 @@ KEYS = ja.ERROR_KEYS
 
 
 def fake_run(name="mlp1", conv_activation="linear", k=2, kernel=None, stats=None):
-    """A JumpRun built by hand (no training): Glorot parameters unless ``kernel`` replaces layer 0's."""
+    """A JumpRun built by hand (no training): uniform parameters unless ``kernel`` replaces layer 0's."""
     net = ja.jump_network(name, conv_activation)
-    params = glorot_init_stacked(net, jax.random.split(jax.random.key(0), k))
+    rng = np.random.default_rng(0)
+    params = tuple({n: jnp.asarray(rng.uniform(-0.2, 0.2, (k,) + a.shape), jnp.float32) for n, a in layer.items()}
+                   for layer in net.param_shapes)
     if kernel is not None:
         params = (dict(params[0], kernel=jnp.asarray(kernel, jnp.float32)),) + tuple(params[1:])
     stats = stats or {key: np.full(k, 1.0 + i) for i, key in enumerate(KEYS)} | {"max": np.full(k, 3.0)}
@@ -86,10 +87,37 @@ def test_calibration_round_trips_in_order(tmp_path):
 
 
 def test_one_model_is_a_stack_of_one():
-    params = glorot_init_stacked(ja.jump_network("mlp2"), jax.random.split(jax.random.key(1), 3))
+    params = ({"kernel": np.arange(24.0).reshape(3, 4, 2), "bias": np.arange(6.0).reshape(3, 2)},)
     one = measures.one_model(params, 2)
     for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(params)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b[2:3]))
+
+
+def test_untrained_control_is_the_network_training_starts_from():
+    from jaxprobe.data.jumps import jump_splits
+
+    splits = jump_splits(1.0, sizes=(120, 60, 60, 60))
+    run = ja.train_seeds("mlp1", splits, n_seeds=2, max_epochs=1, learning_rate=1e-30)   # steps below float32 eps
+    control = protocol.initial_run(run, splits)
+    np.testing.assert_array_equal(np.asarray(control.params[0]["kernel"]), np.asarray(run.params[0]["kernel"]))
+    np.testing.assert_allclose(np.asarray(control.params[0]["bias"]), np.asarray(run.params[0]["bias"]), atol=1e-20)
+    np.testing.assert_array_equal(control.test_pred, run.test_pred)
+    assert control.epochs_run == 0
+
+
+def test_conv_activation_is_chosen_by_validation_loss():
+    lin, relu = fake_run("cnn1", "linear"), fake_run("cnn1", "relu")
+    relu.history = dict(relu.history, valid_loss=np.full((2, 2), 0.5))
+    best, scores = protocol.choose_conv_activation({"cnn1_linear": lin, "cnn1_relu": relu}, ("linear", "relu"))
+    assert best == "relu" and scores == {"linear": 1.0, "relu": 0.5}
+    with pytest.raises(ValueError, match="no CNN"):
+        protocol.choose_conv_activation({"mlp1": lin}, ("linear",))
+
+
+def test_silent_ends_need_two_different_units():
+    assert measures.silent_ends([np.arange(71, 81), np.array([21, 22, 23])])[2]
+    assert not measures.silent_ends([np.concatenate([np.arange(21, 24), np.arange(71, 81)]), np.array([])])[2]
+    assert not measures.silent_ends([np.arange(61, 71), np.array([21, 22])])[2]      # the thesis's window is 71–80
 
 
 def test_training_plan_order():
@@ -135,84 +163,195 @@ def test_mlp1_columns_of_exact_derivative_templates():
     assert cols["corr"].shape == (1, 60) and cols["corr"].min() > 0.999
     assert np.allclose(cols["tau"], 2.0)
     assert cols["diagonality"][0] > 0.5
-    assert claims.claim_09(cols["corr"], cols["tau"], cols["diagonality"]).verdict == "holds"
+    assert cols["uniform"] == pytest.approx(408 / 3600)         # 60 + 2·(59 + 58 + 57) cells of 60×60
+    assert claims.claim_09(cols).verdict == "holds"
 
 
 def test_mlp2_weights_outside_the_jump_range():
     W = np.ones((1, 100, 100))
     W[0, :19] = W[0, 80:] = 0.1       # positions 1..19 and 81..100
-    assert measures.mlp2_weights_outside(fake_run("mlp2", k=1, kernel=W))[0] == pytest.approx(0.1)
+    assert measures.mlp2_weights_outside(fake_run("mlp2", k=1, kernel=W))["ratio"][0] == pytest.approx(0.1)
 
 
-# ----------------------------------------------------------------------------- claims from numbers
+# ----------------------------------------------------------------------------- claims: every outcome reachable
 
-def test_error_rows_and_table_3_1():
-    row = claims.error_row("mlp2", thesis_like("mlp2"), {k: 0.01 for k in KEYS})
-    assert row[3] == "holds" and row[4].startswith("4/4")
-    assert claims.error_row("mlp2", thesis_like("mlp2", scale=3.0))[3] == "does not hold"
-    base = dict(zip(KEYS, thesis.THESIS_ERRORS["baseline"]))
-    rows = claims.table_3_1_rows(base, base, {k: 0.01 for k in KEYS})
-    assert [r[3] for r in rows] == ["holds"] * 4
-
-
-def test_claims_2_and_3():
-    assert claims.claim_02((0.1, 0.2, 0.3), (0.5, 1.0, 2.0), (0.9, 0.8, 0.7)).verdict == "holds"
-    assert claims.claim_02((0.1, 0.2, 0.3), (0.5, 2.0, 1.0), (0.9, 0.8, 0.7)).verdict == "partly"
-    base = dict(zip(KEYS, thesis.THESIS_ERRORS["baseline"]), max=58.0)
-    std = {k: 0.02 for k in KEYS} | {"max": 5.0}
-    assert claims.claim_03(base, base, std, 2, 0.95).verdict == "holds"
-    assert claims.claim_03(base, base, std, 5, 0.95).verdict == "partly"
+BASE = dict(zip(KEYS, thesis.THESIS_ERRORS["baseline"]))
+HOLDS, PARTLY, DNH, ND, NM = "holds", "partly", "does not hold", "not discriminating", "not measurable"
+LONG = {"best_epoch": 130.0, "zero_epoch": 1400.0, "overfit": True, "loss_ratio": 2.0, "last_train_err": 0.0,
+        "last_epoch": 1500.0}
+SIGMAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+P_FALLING = (1.0, 0.95, 0.9, 0.8, 0.7, 0.6)
+BUMPY = {k: np.array([2.0, 1.0, 1.2, 0.8, 0.9]) for k in KEYS}       # p = 4, 5, 6, 9, 10: rises 5→6 and 9→10
+UNITS = {4: 4, 5: 5, 6: 5, 9: 8, 10: 8}
 
 
-def test_claims_4_to_8():
-    assert claims.claim_04([3.0]).verdict == "not measurable"
-    long = {"best_epoch": 130.0, "zero_epoch": 1400.0, "overfit": True, "loss_ratio": 2.0,
-            "last_train_err": 0.0, "last_epoch": 1500.0}
-    assert claims.claim_04([131.0, 120.0], long).verdict == "holds"
-    assert claims.claim_04([10.0], long).verdict == "partly"
-    errs = {n: thesis_like(n) for n in ("mlp1", "mlp2", "mlp3", "mlp4")}
-    assert claims.claim_05(errs).verdict == "holds"
-    assert claims.claim_06(errs).verdict == "holds"            # mlp1 has the lowest L1 in Table 3.3
-    assert claims.claim_07(errs).verdict == "holds"
-    assert claims.claim_07({"mlp1": errs["mlp1"]}).verdict == "not measurable"
-    base = dict(zip(KEYS, thesis.THESIS_ERRORS["baseline"]))
-    assert claims.claim_08(errs, base).verdict == "holds"
-    assert claims.claim_08({"mlp1": thesis_like("mlp1", scale=10)}, base).verdict == "does not hold"
+def errs(*names, scale=None):
+    """Thesis-like figures for ``names``; ``scale`` ({name: factor}) moves some away from the thesis."""
+    return {n: thesis_like(n, scale=(scale or {}).get(n, 1.0)) for n in names}
 
 
-def test_claims_10_to_16():
-    assert claims.claim_10([0.5, 0.6]).verdict == "holds"
-    assert claims.claim_10([1.0]).verdict == "does not hold"
-    assert claims.claim_11([0.9], [5], [0.95]).verdict == "holds"
-    assert claims.claim_11([0.3], [0], [0.1]).verdict == "partly"
-    assert claims.claim_12(None).verdict == "not measurable"
-    assert claims.claim_12(1.0, [50, 51], [0.5, 0.5]).verdict == "holds"
-    assert claims.claim_13(0.8, [0.05]).verdict == "holds"
-    assert claims.claim_13(0.2, [0.4]).verdict == "does not hold"
-    assert claims.claim_14(0.0, 0.0).verdict == "does not hold"
-    assert claims.claim_15([0.95, 0.99], 0.0).verdict == "holds"
-    assert claims.claim_15().verdict == "not measurable"
-    errs = {n: thesis_like(n) for n in ("mlp2", "cnn1", "cnn2", "cnn3")}
-    base = dict(zip(KEYS, thesis.THESIS_ERRORS["baseline"]))
-    assert claims.claim_16(errs, base).verdict == "holds"
+def cols(corr, diag):
+    return {"corr": np.full((1, 60), corr), "tau": np.full((1, 60), 2.0), "diagonality": np.array([diag]),
+            "uniform": 0.1}
 
 
-def test_claims_17_to_25():
-    errs = {n: thesis_like(n) for n in ("shallow10", "shallow4", "shallow2", "deep10", "deep4", "deep2")}
-    base = dict(zip(KEYS, thesis.THESIS_ERRORS["baseline"]))
-    assert claims.claim_17(errs, base).verdict == "holds"
-    assert claims.claim_18(errs).verdict == "holds"
-    assert claims.claim_19(errs).verdict == "holds"         # the typo 0.2621 is left out
-    falling = {k: np.linspace(2, 1, 5) for k in KEYS}
-    assert claims.claim_20([2, 3, 4, 5, 6], falling).verdict == "holds"
-    rising = {k: np.linspace(1, 2, 5) for k in KEYS}
-    assert claims.claim_20([2, 3, 4, 5, 6], rising).verdict == "does not hold"
-    ps = [4, 5, 6, 9, 10]
-    bumpy = {k: np.array([2.0, 1.0, 1.2, 0.8, 0.9]) for k in KEYS}
-    assert claims.claim_21(ps, bumpy, {5: 5, 6: 5, 9: 8, 10: 8}).verdict == "holds"
-    assert claims.claim_21([2, 4], bumpy).verdict == "not measurable"
-    assert claims.claim_22([[1, 1, 1], [0, 1, 2]], [0, 0]).verdict == "holds"
-    assert claims.claim_22([[0, 0, 0]], [1]).verdict == "does not hold"
-    assert claims.claim_23(0.9, [9, 10], [3, 3], 0.8).verdict == "holds"
-    assert claims.claim_24(10, 10).verdict == "holds"
-    assert claims.claim_24(9, 10).verdict == "partly"
+def cnn1(mixed, peak, fc):
+    return {"cnn1": {"mixed": mixed, "peaks": [peak], "fc_diagonality": [fc], "fc_uniform": 0.1}}
+
+
+def codes(adj, ends, worst):
+    return {"nn_adjacent": [adj], "silent_high": [10], "silent_low": [3], "silent_ends": [ends], "worst_ends": [worst]}
+
+
+def hidden(smooth, dead, diag):
+    return {"smoothness": [smooth], "dead": [dead], "output_diagonal": [diag]}
+
+
+#: claim key -> {outcome: a call of its claim function on synthetic numbers that must give that outcome}
+CASES = {
+    "1": {HOLDS: lambda: claims.claim_01({"neighbour_gap": 1, "random_gap": 20, "adjacent_distance": 1, "median_distance": 9}),
+          PARTLY: lambda: claims.claim_01({"neighbour_gap": 8, "random_gap": 20, "adjacent_distance": 1, "median_distance": 9}),
+          DNH: lambda: claims.claim_01({"neighbour_gap": 18, "random_gap": 20, "adjacent_distance": 1, "median_distance": 9})},
+    "2": {HOLDS: lambda: claims.claim_02(SIGMAS, (0.5, 1, 1.5, 2, 2.5, 3), P_FALLING),
+          PARTLY: lambda: claims.claim_02(SIGMAS, (1, 3, 2, 5, 4, 6), P_FALLING),           # Spearman 0.886
+          DNH: lambda: claims.claim_02(SIGMAS, (3, 2.5, 2, 1.5, 1, 0.5), P_FALLING)},
+    "3": {HOLDS: lambda: claims.claim_03(BASE | {"max": 58}, {"max": 50}, {"max": 5}, 2, 0.95),
+          PARTLY: lambda: claims.claim_03(BASE | {"max": 58}, {"max": 50}, {"max": 5}, 5, 0.95),
+          DNH: lambda: claims.claim_03(BASE | {"max": 9}, {"max": 10}, {"max": 1}, 5, 0.3)},
+    "4": {HOLDS: lambda: claims.claim_04([131.0, 120.0], LONG),
+          PARTLY: lambda: claims.claim_04([10.0], LONG),
+          DNH: lambda: claims.claim_04([10.0], LONG | {"zero_epoch": None, "overfit": False}),
+          NM: lambda: claims.claim_04([3.0])},
+    "5": {HOLDS: lambda: claims.claim_05(errs("mlp2")),
+          PARTLY: lambda: claims.claim_05({"mlp2": thesis_like("mlp2") | {"max": np.full(3, 50.0)}}),
+          DNH: lambda: claims.claim_05({"mlp2": thesis_like("mlp2", scale=3) | {"max": np.full(3, 50.0)}})},
+    "6": {HOLDS: lambda: claims.claim_06(errs("mlp1", "mlp2")),
+          PARTLY: lambda: claims.claim_06(errs("mlp1", "mlp2", scale={"mlp2": 0.5})),
+          DNH: lambda: claims.claim_06(errs("mlp1", "mlp2", scale={"mlp1": 3}))},
+    "7": {HOLDS: lambda: claims.claim_07(errs("mlp1", "mlp2", "mlp3", "mlp4")),
+          PARTLY: lambda: claims.claim_07(errs("mlp1", "mlp2", "mlp3", "mlp4", scale={"mlp4": 3})),
+          DNH: lambda: claims.claim_07(errs("mlp1", "mlp2", "mlp3", "mlp4", scale={"mlp3": 3, "mlp4": 0.1})),
+          NM: lambda: claims.claim_07(errs("mlp1", "mlp2"))},
+    "8": {HOLDS: lambda: claims.claim_08(errs("mlp1", "mlp2"), BASE),
+          PARTLY: lambda: claims.claim_08(errs("mlp1", "mlp2", scale={"mlp2": 10}), BASE),
+          DNH: lambda: claims.claim_08(errs("mlp1", "mlp2", scale={"mlp1": 10, "mlp2": 10}), BASE)},
+    "9": {HOLDS: lambda: claims.claim_09(cols(0.9, 0.5), cols(0.1, 0.1)),
+          PARTLY: lambda: claims.claim_09(cols(0.9, 0.1)),
+          DNH: lambda: claims.claim_09(cols(0.1, 0.1)),
+          ND: lambda: claims.claim_09(cols(0.9, 0.5), cols(0.6, 0.1))},
+    "10": {HOLDS: lambda: claims.claim_10({"ratio": [0.5]}, {"ratio": [1.0]}),
+           PARTLY: lambda: claims.claim_10({"ratio": [0.85]}),
+           DNH: lambda: claims.claim_10({"ratio": [1.0]}),
+           ND: lambda: claims.claim_10({"ratio": [0.5]}, {"ratio": [0.6]})},
+    "11a": {HOLDS: lambda: claims.claim_11(hidden(0.9, 2, 0.0), hidden(0.1, 0, 0.0))[0],
+            PARTLY: lambda: claims.claim_11(hidden(0.9, 0, 0.0))[0],
+            DNH: lambda: claims.claim_11(hidden(0.2, 0, 0.0))[0],
+            ND: lambda: claims.claim_11(hidden(0.9, 2, 0.0), hidden(0.9, 0, 0.0))[0]},
+    "11b": {HOLDS: lambda: claims.claim_11(hidden(0, 0, 0.95), hidden(0, 0, 0.02))[1],
+            PARTLY: lambda: claims.claim_11(hidden(0, 0, 0.6))[1],
+            DNH: lambda: claims.claim_11(hidden(0, 0, 0.1))[1],
+            ND: lambda: claims.claim_11(hidden(0, 0, 0.95), hidden(0, 0, 0.95))[1]},
+    "12": {HOLDS: lambda: claims.cnn_claims(cnn1(1.0, 50, 0.5), cnn1(1.0, 50, 0.1))["12"],
+           PARTLY: lambda: claims.cnn_claims(cnn1(1.0, 30, 0.2))["12"],
+           DNH: lambda: claims.cnn_claims(cnn1(1.0, 50, 0.1))["12"],       # sign and peak pass, FC fails
+           ND: lambda: claims.cnn_claims(cnn1(1.0, 50, 0.5), cnn1(1.0, 50, 0.4))["12"],
+           NM: lambda: claims.cnn_claims({})["12"]},
+    "13": {HOLDS: lambda: claims.cnn_claims({"cnn1k5": {"one_signed": 0.8, "minority": [0.05]}})["13"],
+           PARTLY: lambda: claims.cnn_claims({"cnn1k5": {"one_signed": 0.5, "minority": [0.2]}})["13"],
+           DNH: lambda: claims.cnn_claims({"cnn1k5": {"one_signed": 0.1, "minority": [0.4]}})["13"],
+           ND: lambda: claims.cnn_claims({"cnn1k5": {"one_signed": 0.8, "minority": [0.05]}},
+                                         {"cnn1k5": {"one_signed": 0.6, "minority": [0.05]}})["13"]},
+    "14": {HOLDS: lambda: claims.cnn_claims({"cnn2": {"layer1_one_signed": 0.8, "layer2_mixed": 0.8}})["14"],
+           PARTLY: lambda: claims.cnn_claims({"cnn2": {"layer1_one_signed": 0.8, "layer2_mixed": 0.2}})["14"],
+           DNH: lambda: claims.cnn_claims({"cnn2": {"layer1_one_signed": 0.2, "layer2_mixed": 1.0}})["14"],
+           ND: lambda: claims.cnn_claims({"cnn2": {"layer1_one_signed": 0.8, "layer2_mixed": 0.8}},
+                                         {"cnn2": {"layer1_one_signed": 0.8, "layer2_mixed": 1.0}})["14"]},
+    "15": {HOLDS: lambda: claims.cnn_claims({"cnn3": {"corr": [0.95, 0.99], "layer3_one_signed": 0.0}})["15"],
+           PARTLY: lambda: claims.cnn_claims({"cnn3": {"corr": [0.8], "layer3_one_signed": 0.0}})["15"],
+           DNH: lambda: claims.cnn_claims({"cnn3": {"corr": [0.3], "layer3_one_signed": 0.0}})["15"],
+           ND: lambda: claims.cnn_claims({"cnn3": {"corr": [0.95], "layer3_one_signed": 0.0}},
+                                         {"cnn3": {"corr": [0.97], "layer3_one_signed": 0.0}})["15"]},
+    "16": {HOLDS: lambda: claims.claim_16(errs("mlp2", "cnn1", "cnn2", "cnn3"), BASE),
+           PARTLY: lambda: claims.claim_16(errs("mlp2", "cnn1", "cnn2", "cnn3", scale={"cnn3": 3}), BASE),
+           DNH: lambda: claims.claim_16(errs("mlp2", "cnn1", "cnn2", "cnn3", scale={"cnn1": 3, "cnn2": 3, "cnn3": 3}), BASE),
+           NM: lambda: claims.claim_16(errs("mlp2"), BASE)},
+    "17": {HOLDS: lambda: claims.claim_17(errs("shallow10", "shallow4"), BASE),
+           PARTLY: lambda: claims.claim_17(errs("shallow10", "shallow4", scale={"shallow4": 3}), BASE),
+           DNH: lambda: claims.claim_17(errs("shallow10", "shallow4", scale={"shallow10": 0.1, "shallow4": 0.1}), BASE),
+           NM: lambda: claims.claim_17(errs("shallow4"), BASE)},
+    "18": {HOLDS: lambda: claims.claim_18(errs("shallow10", "shallow4", "deep10", "deep4")),
+           PARTLY: lambda: claims.claim_18(errs("shallow10", "shallow4", "deep10", "deep4", scale={"deep4": 1.5})),
+           DNH: lambda: claims.claim_18(errs("shallow10", "shallow4", "deep10", "deep4", scale={"deep10": 3, "deep4": 3})),
+           NM: lambda: claims.claim_18(errs("shallow4", "deep4"))},
+    "19": {HOLDS: lambda: claims.claim_19(errs("shallow2", "deep2")),     # the typo 0.2621 is left out
+           PARTLY: lambda: claims.claim_19(errs("shallow2", "deep2", scale={"deep2": 3})),
+           DNH: lambda: claims.claim_19(errs("shallow2", "deep2", scale={"shallow2": 3, "deep2": 3})),
+           NM: lambda: claims.claim_19(errs("shallow2"))},
+    "20": {HOLDS: lambda: claims.claim_20([2, 3, 4, 5, 6], {k: np.linspace(2, 1, 5) for k in KEYS}),
+           PARTLY: lambda: claims.claim_20([2, 3, 4, 5, 6], {k: np.linspace(2, 1, 5) for k in KEYS}
+                                           | {"L1": np.array([2.0, 1.5, 1.6, 1.2, 1.0])}),
+           DNH: lambda: claims.claim_20([2, 3, 4, 5, 6], {k: np.linspace(1, 2, 5) for k in KEYS})},
+    "21": {HOLDS: lambda: claims.claim_21([4, 5, 6, 9, 10], BUMPY, UNITS),
+           PARTLY: lambda: claims.claim_21([4, 5, 6, 9, 10], BUMPY, {p: p for p in UNITS}),
+           DNH: lambda: claims.claim_21([4, 5, 6, 9, 10], {k: np.linspace(2, 1, 5) for k in KEYS}, {p: p for p in UNITS}),
+           NM: lambda: claims.claim_21([2, 4], BUMPY, UNITS)},
+    "22": {HOLDS: lambda: claims.claim_22({"deep_dead": [[1, 1, 1], [0, 1, 2]], "shallow_dead": [0, 0]},
+                                          {"deep_dead": [[0, 0, 0]], "shallow_dead": [1]}),
+           PARTLY: lambda: claims.claim_22({"deep_dead": [[1, 0, 0]], "shallow_dead": [0]}),
+           DNH: lambda: claims.claim_22({"deep_dead": [[0, 0, 0]], "shallow_dead": [1]}),
+           ND: lambda: claims.claim_22({"deep_dead": [[1, 1, 1]], "shallow_dead": [0]},
+                                       {"deep_dead": [[0, 0, 1]], "shallow_dead": [0]})},
+    "23": {HOLDS: lambda: claims.claim_23(codes(0.9, True, 0.8), codes(0.1, False, 0.1)),
+           PARTLY: lambda: claims.claim_23(codes(0.9, False, 0.1)),
+           DNH: lambda: claims.claim_23(codes(0.1, False, 0.1)),
+           ND: lambda: claims.claim_23(codes(0.9, True, 0.8), codes(0.9, False, 0.1))},
+    "24": {HOLDS: lambda: claims.claim_24(10, 10), PARTLY: lambda: claims.claim_24(995, 1000),
+           DNH: lambda: claims.claim_24(5, 10)},
+    "25": {HOLDS: lambda: claims.claim_25(1e-14, 2.6), PARTLY: lambda: claims.claim_25(1e-14, 0.0),
+           DNH: lambda: claims.claim_25(1.0, 0.0)},
+}
+
+
+def test_every_criterion_has_cases_for_each_outcome():
+    assert set(CASES) == set(claims.CRITERIA)
+    for key, cases in CASES.items():
+        assert {HOLDS, PARTLY, DNH} <= set(cases), key
+        assert (ND in cases) == (key in {"9", "10", "11a", "11b", "12", "13", "14", "15", "22", "23"}), key
+
+
+@pytest.mark.parametrize("key, outcome", [(k, o) for k, cases in CASES.items() for o in cases])
+def test_claim_reaches_outcome(key, outcome):
+    row = CASES[key][outcome]()
+    assert row.key == key and row.criterion is claims.CRITERIA[key]
+    assert row.verdict == outcome, (row.ours, row.control_verdict, row.control)
+    assert isinstance(row.ours, str) and row.ours
+
+
+def test_criteria_quote_the_thesis_and_state_their_thresholds():
+    for key, c in claims.CRITERIA.items():
+        assert c.quote and c.source.startswith("§") and c.measure and c.holds, key
+        assert c.claim.startswith(f"{key}: ")
+        assert "otherwise does not hold" in c.rule()
+    trained = {k for k, c in claims.CRITERIA.items() if c.trained}
+    assert {"1", "2", "3", "24", "25"}.isdisjoint(trained) and "12" in trained
+
+
+def test_control_that_also_holds_is_not_discriminating_and_is_reported():
+    row = CASES["12"][ND]()
+    assert row.control_verdict == "holds" and row.verdict == "not discriminating" and "FC diagonal" in row.control
+
+
+def test_figure_rows_reach_every_outcome_and_table_3_1_is_not_evidence():
+    boot = {k: 0.01 for k in KEYS}
+    assert claims.error_row("mlp2", thesis_like("mlp2"), boot)[3] == HOLDS
+    half = thesis_like("mlp2") | {"L1": np.full(3, 9.0), "L2": np.full(3, 9.0)}
+    assert claims.error_row("mlp2", half, boot)[3] == PARTLY
+    assert claims.error_row("mlp2", thesis_like("mlp2", scale=3.0))[3] == DNH
+    assert claims.error_row("deep2", thesis_like("deep2"))[4].startswith("3/3")     # the typo is left out
+    rows = claims.table_3_1_rows(BASE, BASE, {k: 0.01 for k in KEYS})
+    assert [r[3] for r in rows] == ["n/a"] * 4 and all("fitted, not evidence" in r[4] for r in rows)
+
+
+def test_all_of():
+    assert claims.all_of("holds", "partly") == PARTLY
+    assert claims.all_of("holds", "not measurable") == NM

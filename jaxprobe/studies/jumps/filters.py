@@ -105,3 +105,16 @@ def sharpest_extremum(signal, first: int = 21, last: int = 80, half_width: int =
     lo, hi = first - 1, last
     dev = np.abs(o[lo:hi] - 0.5 * (o[lo - half_width:hi - half_width] + o[lo + half_width:hi + half_width]))
     return int(np.argmax(dev)) + first
+
+
+def band_share(rows: int, cols: int, band: int, offset: int = 0) -> float:
+    """Share of the cells of a ``rows × cols`` matrix within ``band`` of the diagonal ``row = col + offset``.
+
+    What :func:`jaxprobe.analysis.activations.diagonality` gives for a matrix of equal |entries|:
+    the level a diagonal share must clearly exceed.
+
+    >>> round(band_share(60, 60, 3), 4)
+    0.1133
+    """
+    r, c = np.indices((rows, cols))
+    return float(np.mean(np.abs(r - (c + offset)) <= band))

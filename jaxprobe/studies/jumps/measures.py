@@ -13,11 +13,11 @@ import jax
 import numpy as np
 
 from jaxprobe.analysis import activations as an
-from jaxprobe.moore_penrose import centred_affine_map
+from jaxprobe.moore_penrose import centred_affine_map, image_matrix, least_squares_affine_map
 from jaxprobe.parallel import stack, unstack
 from jaxprobe.probes import activations as pr
 from jaxprobe.studies.jumps.errors import ERROR_KEYS
-from jaxprobe.studies.jumps.filters import best_template_correlation, sharpest_extremum, sign_summary
+from jaxprobe.studies.jumps.filters import band_share, best_template_correlation, sharpest_extremum, sign_summary
 from jaxprobe.studies.jumps.networks import N_CLASSES
 from jaxprobe.studies.jumps.thesis import LABELS
 
@@ -97,7 +97,8 @@ def mlp1_columns(run) -> dict:
 
     Returns:
       ``corr`` (K, 60) best template correlation of every column, ``tau`` (K, 60) its width,
-      ``diagonality`` (K,) share of |W| (input rows 21..80) within ±3 of the diagonal.
+      ``diagonality`` (K,) share of |W| (input rows 21..80) within ±3 of the diagonal,
+      ``uniform`` the share a matrix of equal |entries| would give.
     """
     W = np.asarray(run.params[0]["kernel"])          # (K, 100, 60)
     corrs, taus = [], []
@@ -108,16 +109,17 @@ def mlp1_columns(run) -> dict:
             taus.append(t)
     diag = [an.diagonality(W[s, 20:80, :], offset=0, band=3) for s in range(W.shape[0])]
     return {"corr": np.asarray(corrs).reshape(W.shape[0], N_CLASSES),
-            "tau": np.asarray(taus).reshape(W.shape[0], N_CLASSES), "diagonality": np.asarray(diag)}
+            "tau": np.asarray(taus).reshape(W.shape[0], N_CLASSES), "diagonality": np.asarray(diag),
+            "uniform": band_share(60, N_CLASSES, 3)}
 
 
-def mlp2_weights_outside(run, first: int = 20, last: int = 80) -> np.ndarray:
-    """Mean |W1| from input positions outside first..last over that inside, per seed (claim 10)."""
+def mlp2_weights_outside(run, first: int = 20, last: int = 80) -> dict:
+    """Claim 10: ``{'ratio': (K,)}``, mean |W1| from input positions outside first..last over that inside."""
     W = np.asarray(run.params[0]["kernel"])   # (K, 100, 100)
     pos = np.arange(1, W.shape[1] + 1)
     inside = np.arange(W.shape[1])[(pos >= first) & (pos <= last)]
     outside = np.setdiff1d(np.arange(W.shape[1]), inside)
-    return np.asarray([np.abs(W[s, outside]).mean() / np.abs(W[s, inside]).mean() for s in range(len(W))])
+    return {"ratio": np.asarray([np.abs(W[s, outside]).mean() / np.abs(W[s, inside]).mean() for s in range(len(W))])}
 
 
 def mlp2_hidden(run, x, y) -> dict:
@@ -177,38 +179,37 @@ def cnn1_peaks(run, x50) -> dict:
 
     Returns:
       ``peaks`` (K,) 1-based position of the sharpest local extremum of the class-averaged conv
-      output, ``fc_diagonality`` (K,) share of FC |W| (positions 21..80) within ±3 of the diagonal.
+      output, ``fc_diagonality`` (K,) share of FC |W| (positions 21..80) within ±3 of the diagonal,
+      ``fc_uniform`` the share of equal |entries|.
     """
     peaks, diags = [], []
     for s in range(n_seeds(run)):
         peaks.append(sharpest_extremum(conv_signals(run, s, x50, [1])[0]))
         diags.append(an.diagonality(np.asarray(run.params[-1]["kernel"][s])[20:80], 0, 3))
-    return {"peaks": np.asarray(peaks), "fc_diagonality": np.asarray(diags)}
+    return {"peaks": np.asarray(peaks), "fc_diagonality": np.asarray(diags), "fc_uniform": band_share(60, N_CLASSES, 3)}
 
 
 def cnn_measures(runs: dict, x50) -> dict:
-    """Claims 12–15 for whichever one-filter CNNs were trained (keys absent for the others).
+    """Claims 12–15 for whichever one-filter CNNs are in ``runs`` (absent networks are left out).
 
     Returns:
-      ``cnn1_mixed`` (share of seeds with a mixed-sign length-7 filter), ``cnn1_peaks``,
-      ``cnn1_fc_diagonality`` (:func:`cnn1_peaks`); ``cnn1k5_one_signed``, ``cnn1k5_minority``
-      (minority-sign mass per seed); ``cnn2_layer1_one_signed``, ``cnn2_layer2_mixed``;
-      ``cnn3_corr`` (:func:`cnn3_redundancy`), ``cnn3_layer3_one_signed``.
+      ``{'cnn1': {'mixed', 'peaks', 'fc_diagonality', 'fc_uniform'}, 'cnn1k5': {'one_signed',
+      'minority'}, 'cnn2': {'layer1_one_signed', 'layer2_mixed'}, 'cnn3': {'corr',
+      'layer3_one_signed'}}``: shares over seeds of one-signed / mixed-sign filters,
+      :func:`cnn1_peaks`, the minority-sign mass per seed, :func:`cnn3_redundancy`.
     """
     signs = {n: filter_signs(runs[n]) for n in ("cnn1", "cnn1k5", "cnn2", "cnn3") if n in runs}
     out = {}
     if "cnn1" in signs:
-        peaks = cnn1_peaks(runs["cnn1"], x50)
-        out.update(cnn1_mixed=1 - one_signed_share(signs["cnn1"], 0), cnn1_peaks=peaks["peaks"],
-                   cnn1_fc_diagonality=peaks["fc_diagonality"])
+        out["cnn1"] = {"mixed": 1 - one_signed_share(signs["cnn1"], 0), **cnn1_peaks(runs["cnn1"], x50)}
     if "cnn1k5" in signs:
-        out.update(cnn1k5_one_signed=one_signed_share(signs["cnn1k5"], 0),
-                   cnn1k5_minority=[s[0]["minority_mass"] for s in signs["cnn1k5"]])
+        out["cnn1k5"] = {"one_signed": one_signed_share(signs["cnn1k5"], 0),
+                         "minority": [s[0]["minority_mass"] for s in signs["cnn1k5"]]}
     if "cnn2" in signs:
-        out.update(cnn2_layer1_one_signed=one_signed_share(signs["cnn2"], 0),
-                   cnn2_layer2_mixed=1 - one_signed_share(signs["cnn2"], 1))
+        out["cnn2"] = {"layer1_one_signed": one_signed_share(signs["cnn2"], 0),
+                       "layer2_mixed": 1 - one_signed_share(signs["cnn2"], 1)}
     if "cnn3" in signs:
-        out.update(cnn3_corr=cnn3_redundancy(runs["cnn3"], x50), cnn3_layer3_one_signed=one_signed_share(signs["cnn3"], 2))
+        out["cnn3"] = {"corr": cnn3_redundancy(runs["cnn3"], x50), "layer3_one_signed": one_signed_share(signs["cnn3"], 2)}
     return out
 
 
@@ -239,6 +240,19 @@ def dead_units_per_layer(run, x) -> np.ndarray:
     return counts
 
 
+def dead_summary(dead: dict, ps: Sequence[int]) -> dict:
+    """Claims 21–22 from :func:`dead_units_per_layer` of every ``(kind, p)``.
+
+    Returns:
+      ``deep_dead`` (len(ps), 3) seed-mean dead units per deep hidden layer (25, p, 25),
+      ``shallow_dead`` (len(ps),) of the shallow bottleneck, ``deep_active`` ``{p: mean active
+      deep bottleneck units}``.
+    """
+    return {"deep_dead": np.asarray([[dead[("deep", p)][:, l].mean() for l in range(3)] for p in ps]),
+            "shallow_dead": np.asarray([dead[("shallow", p)][:, 0].mean() for p in ps]),
+            "deep_active": {p: float((p - dead[("deep", p)][:, 1]).mean()) for p in ps}}
+
+
 def bottleneck_codes(run, x) -> np.ndarray:
     """Seed 0's 2-D bottleneck codes of ``x`` (layer 1 of 100-2-60, layer 2 of 100-25-2-25-60)."""
     layer = 1 if run.name.startswith("shallow") else 2
@@ -257,6 +271,29 @@ def bottleneck_panels(runs: dict, train_x, train_y, x, y) -> list[dict]:
     return panels
 
 
+def silent_ends(silent_classes: Sequence[np.ndarray], high=(71, 80), low=(21, 23), min_high: int = 8,
+                min_low: int = 2) -> tuple[int, int, bool]:
+    """Does one unit fall silent at the high end and another at the low end (§4.2.3)?
+
+    Args:
+      silent_classes: per unit, the 1-based jump positions on which it is silent.
+      high, low: the thesis's windows ("71 to 80", "21 to 23").
+      min_high, min_low: silent classes needed in each window (8 of 10, 2 of 3).
+
+    Returns:
+      ``(most silent in high, most silent in low, one unit high and another low)``.
+
+    >>> silent_ends([np.arange(71, 81), np.array([21, 22])])
+    (10, 2, True)
+    >>> silent_ends([np.arange(71, 81), np.array([])])
+    (10, 0, False)
+    """
+    hi = [int(np.sum((z >= high[0]) & (z <= high[1]))) for z in silent_classes]
+    lo = [int(np.sum((z >= low[0]) & (z <= low[1]))) for z in silent_classes]
+    both = any(hi[u] >= min_high and lo[v] >= min_low for u in range(len(hi)) for v in range(len(lo)) if u != v)
+    return max(hi, default=0), max(lo, default=0), bool(both)
+
+
 def bottleneck_2d(run, x, y, silent: float = 0.05) -> dict:
     """Claim 23: the 2-D bottleneck's class means, silent units and worst-separated classes, per seed.
 
@@ -267,13 +304,14 @@ def bottleneck_2d(run, x, y, silent: float = 0.05) -> dict:
 
     Returns:
       ``nn_adjacent`` (K,) share of classes whose nearest class mean is an adjacent class;
-      ``silent_high``/``silent_low`` (K,) the most classes among jumps ≥ 61 / ≤ 40 for which one
-      unit is silent; ``silent_classes`` ``[seed][unit]`` 1-based jump positions where that unit
-      is silent; ``worst_ends`` (K,) share of the 6 worst-classified classes in 21–23 ∪ 78–80.
+      ``silent_high``/``silent_low`` (K,) the most classes among jumps 71–80 / 21–23 on which one
+      unit is silent; ``silent_ends`` (K,) whether one unit is silent on ≥ 8 of 71–80 and another
+      on ≥ 2 of 21–23 (:func:`silent_ends`); ``worst_ends`` (K,) share of the 6 worst-classified
+      classes in 21–23 ∪ 78–80.
     """
     layer = 1 if run.name.startswith("shallow") else 2
     y = np.asarray(y)
-    nn_adj, hi, lo, worst, silent_classes = [], [], [], [], []
+    nn_adj, hi, lo, ends, worst = [], [], [], [], []
     for s in range(n_seeds(run)):
         p = one_model(run.params, s)
         codes = pr.stacked_activations(run.net, p, x, layer)[0]
@@ -281,16 +319,16 @@ def bottleneck_2d(run, x, y, silent: float = 0.05) -> dict:
         d = np.linalg.norm(means[:, None] - means[None], axis=-1) + np.eye(N_CLASSES) * 1e9
         nn_adj.append(float(np.mean(np.abs(np.argmin(d, 1) - np.arange(N_CLASSES)) == 1)))
         af = np.stack([np.asarray(an.active_fraction(codes[y == c])) for c in range(N_CLASSES)])  # (60, 2)
-        zc = [np.nonzero(af[:, u] < silent)[0] + 21 for u in range(af.shape[1])]
-        silent_classes.append(zc)
-        hi.append(max((len(z[z >= 61]) for z in zc), default=0))
-        lo.append(max((len(z[z <= 40]) for z in zc), default=0))
+        h, l, both = silent_ends([np.nonzero(af[:, u] < silent)[0] + 21 for u in range(af.shape[1])])
+        hi.append(h)
+        lo.append(l)
+        ends.append(both)
         pred = pr.predict_stacked(run.net, p, x)[0]
         acc = np.array([np.mean(pred[y == c] == c) for c in range(N_CLASSES)])
         w6 = np.argsort(acc)[:6] + 21
         worst.append(float(np.mean((w6 <= 23) | (w6 >= 78))))
-    return {"nn_adjacent": np.asarray(nn_adj), "silent_high": hi, "silent_low": lo,
-            "silent_classes": silent_classes, "worst_ends": np.asarray(worst)}
+    return {"nn_adjacent": np.asarray(nn_adj), "silent_high": hi, "silent_low": lo, "silent_ends": ends,
+            "worst_ends": np.asarray(worst)}
 
 
 # --------------------------------------------------------------------------- §4.3 Moore–Penrose
@@ -310,16 +348,20 @@ def toy_map_successes(rng, trials: int = 10000) -> int:
 
 
 def least_squares_check(rng, trials: int = 200, n: int = 10, p: int = 2) -> dict:
-    """Claim 25: eq. 4.1's least-squares map V(VᵀV)⁻¹ against ``lstsq``, and ‖V(VᵀV)⁻¹Vᵀ − I‖_F.
+    """Claim 25: eq. 4.1's least-squares map (W b) = V(VᵀV)⁻¹ against ``lstsq``, and ‖V(VᵀV)⁻¹Vᵀ − I‖_F.
+
+    Uses :func:`jaxprobe.moore_penrose.least_squares_affine_map` and ``image_matrix(…, 'affine_ls')``
+    on ``trials`` sets of ``n`` uniform points in ``[0, 1]^p`` drawn from the numpy generator ``rng``.
 
     Returns:
-      ``max_error`` (largest |V(VᵀV)⁻¹ − lstsq| over the trials) and ``mean_deviation``.
+      ``max_error`` (largest |(W b) − lstsq| over the trials), ``mean_deviation``, ``n``, ``p``.
     """
     errs, devs = [], []
     for _ in range(trials):
-        V = np.hstack([rng.random((n, p)), np.ones((n, 1))])
-        A = V @ np.linalg.inv(V.T @ V)
+        points = rng.random((n, p))
+        V = np.hstack([points, np.ones((n, 1))])
+        W, b = least_squares_affine_map(points)
         lst = np.linalg.lstsq(V, np.eye(n), rcond=None)[0].T
-        errs.append(np.abs(A - lst).max())
-        devs.append(np.linalg.norm(V @ np.linalg.inv(V.T @ V) @ V.T - np.eye(n)))
-    return {"max_error": float(max(errs)), "mean_deviation": float(np.mean(devs))}
+        errs.append(np.abs(np.hstack([W, b[:, None]]) - lst).max())
+        devs.append(np.linalg.norm(image_matrix(points, "affine_ls") - np.eye(n)))
+    return {"max_error": float(max(errs)), "mean_deviation": float(np.mean(devs)), "n": n, "p": p}
