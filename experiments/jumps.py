@@ -74,8 +74,8 @@ def write(report, part, smoke: bool) -> None:
 
 def main(argv=None) -> int:
     args = experiment_parser("jumps", "Seed 001 Ch. 3–4: jump detection baseline, MLPs, CNNs, bottlenecks").parse_args(argv)
-    cfg, mode, progress = (FULL, "full", not args.no_progress) if args.full else (QUICK, "quick", not args.no_progress)
-    cache, b, smoke = RunCache(Path(args.out) / "jumps_cache"), cfg.budget, not args.full
+    cfg, mode = (FULL, "full") if args.full else (QUICK, "quick")
+    cache, b, smoke, progress = RunCache(Path(args.out) / "jumps_cache"), cfg.budget, not args.full, not args.no_progress
     with Report(args.out, "jumps", title="Seed 001: jump detection — baseline, MLPs, CNNs, bottlenecks (Ch. 3–4)") as report:
         report.text(sections.protocol_text(mode, cfg.sizes, b.n_seeds, b.patience, b.max_epochs))
         if smoke:
