@@ -10,15 +10,16 @@ from jaxprobe.data.jumps import clean_jumps, jump_splits, make_jumps, split_key
 from jaxprobe.analysis import activations as an
 from jaxprobe.analysis import stats
 from jaxprobe.models import glorot_init, glorot_init_stacked
+from jaxprobe.parallel import unstack
 from jaxprobe.probes import activations as pr
 from jaxprobe.studies import jumps as ja
-from jaxprobe.studies import jump_baseline as jb
+from jaxprobe.studies.jumps import baseline as jb
 
 
 # ----------------------------------------------------------------------------- generator
 
 def test_shapes_balance_and_dtype():
-    x, y = make_jumps(jax.random.PRNGKey(0), 5, sigma=0.5)
+    x, y = make_jumps(jax.random.key(0), 5, sigma=0.5)
     assert x.shape == (300, 100) and x.dtype == jnp.float32
     assert y.shape == (300,) and y.dtype == jnp.int32
     assert np.all(np.bincount(np.asarray(y), minlength=60) == 5)
@@ -26,7 +27,7 @@ def test_shapes_balance_and_dtype():
 
 
 def test_label_is_position_minus_21_noise_free():
-    x, y = make_jumps(jax.random.PRNGKey(1), 2, sigma=0.0, theta=3.0)
+    x, y = make_jumps(jax.random.key(1), 2, sigma=0.0, theta=3.0)
     x, y = np.asarray(x), np.asarray(y)
     for xi, yi in zip(x, y):
         t0 = yi + 21                      # 1-based first high sample
@@ -38,9 +39,9 @@ def test_label_is_position_minus_21_noise_free():
 
 
 def test_determinism_per_key_and_distinct_splits():
-    a = make_jumps(jax.random.PRNGKey(3), 3, sigma=1.0)
-    b = make_jumps(jax.random.PRNGKey(3), 3, sigma=1.0)
-    c = make_jumps(jax.random.PRNGKey(4), 3, sigma=1.0)
+    a = make_jumps(jax.random.key(3), 3, sigma=1.0)
+    b = make_jumps(jax.random.key(3), 3, sigma=1.0)
+    c = make_jumps(jax.random.key(4), 3, sigma=1.0)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.allclose(a[0], c[0])
@@ -57,7 +58,7 @@ def test_determinism_per_key_and_distinct_splits():
 
 def test_noise_statistics():
     sigma = 0.8
-    x, y = make_jumps(jax.random.PRNGKey(5), 100, sigma=sigma, theta=3.0)
+    x, y = make_jumps(jax.random.key(5), 100, sigma=sigma, theta=3.0)
     noise = np.asarray(x) - np.asarray(clean_jumps())[np.asarray(y)]
     assert abs(noise.mean()) < 0.01
     assert abs(noise.std() - sigma) < 0.01
@@ -80,7 +81,7 @@ def test_thesis_sizes_constant():
 ])
 def test_bad_arguments_raise(kwargs, word):
     with pytest.raises(ValueError, match=word):
-        make_jumps(jax.random.PRNGKey(0), **kwargs)
+        make_jumps(jax.random.key(0), **kwargs)
 
 
 def test_bad_key_and_sizes_raise():
@@ -122,15 +123,15 @@ def test_detector_bad_arguments():
 
 
 def test_baseline_is_perfect_without_noise_and_degrades_with_noise():
-    x, y = make_jumps(jax.random.PRNGKey(0), 5, sigma=0.0)
+    x, y = make_jumps(jax.random.key(0), 5, sigma=0.0)
     assert float(jb.baseline_errors(x, y)["L1"]) == 0.0
-    lo = jb.simulate_baseline(0.6, key=jax.random.PRNGKey(1), replicates=6, n=600)
-    hi = jb.simulate_baseline(1.4, key=jax.random.PRNGKey(1), replicates=6, n=600)
+    lo = jb.simulate_baseline(0.6, key=jax.random.key(1), replicates=6, n=600)
+    hi = jb.simulate_baseline(1.4, key=jax.random.key(1), replicates=6, n=600)
     assert lo["L1"].mean() < hi["L1"].mean()
 
 
 def test_tau_sweep_shape_and_trend():
-    p = jb.tau_sweep(jax.random.PRNGKey(0), sigmas=(0.1, 0.6), taus=(0.5, 1.0, 2.0, 4.0), n_per_class=10)
+    p = jb.tau_sweep(jax.random.key(0), sigmas=(0.1, 0.6), taus=(0.5, 1.0, 2.0, 4.0), n_per_class=10)
     assert p.shape == (2, 4)
     assert np.all((p >= 0) & (p <= 1))
     assert p[0].max() > p[1].max()          # more noise, lower best probability
@@ -138,9 +139,9 @@ def test_tau_sweep_shape_and_trend():
 
 def test_calibration_recovers_known_sigma():
     # a synthetic "Table 3.1" produced at σ = 0.9 with the backward derivative
-    st = jb.simulate_baseline(0.9, key=jax.random.PRNGKey(11), replicates=8, n=600)
+    st = jb.simulate_baseline(0.9, key=jax.random.key(11), replicates=8, n=600)
     target = {k: float(st[k].mean()) for k in ja.ERROR_KEYS}
-    cal = jb.calibrate_sigma((0.7, 0.8, 0.9, 1.0, 1.1), key=jax.random.PRNGKey(3), replicates=6, n=600,
+    cal = jb.calibrate_sigma((0.7, 0.8, 0.9, 1.0, 1.1), key=jax.random.key(3), replicates=6, n=600,
                              derivatives=("backward", "forward"), restricts=(True,), target=target,
                              score_random_sigma=False)
     assert cal.derivative == "backward" and cal.restrict
@@ -193,10 +194,10 @@ def test_jump_networks_and_stacked_activations_match_the_model():
     x = jump_splits(1.0, sizes=(60, 60, 60, 60)).test_x[:8]
     for name in ("deep3", "cnn3"):
         net = ja.jump_network(name, conv_activation="relu")
-        keys = jax.random.split(jax.random.PRNGKey(0), 2)
+        keys = jax.random.split(jax.random.key(0), 2)
         stacked = glorot_init_stacked(net, keys)
         for k in range(2):
-            p = jax.tree.map(lambda a: a[k], stacked)
+            p = unstack(stacked, k)
             tr = net.trace(p, x)
             for layer in range(1, net.n_layers + 1):
                 acts = pr.stacked_activations(net, stacked, x, layer)[k]
@@ -209,7 +210,7 @@ def test_jump_networks_and_stacked_activations_match_the_model():
 
 
 def test_glorot_init_scale():
-    p = glorot_init(ja.jump_network("mlp2"), jax.random.PRNGKey(1))
+    p = glorot_init(ja.jump_network("mlp2"), jax.random.key(1))
     lim = np.sqrt(6 / 200)
     k = np.asarray(p[0]["kernel"])
     assert np.abs(k).max() <= lim and np.abs(k).max() > 0.9 * lim

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxprobe.data.jumps import FIRST, LAST, LENGTH, THETA, _check_key, _generate
-from jaxprobe.studies.jumps import ERROR_KEYS, error_stats
+from jaxprobe.studies.jumps.errors import ERROR_KEYS, error_stats
 
 DERIVATIVES = ("backward", "forward", "central")
 #: Table 3.1 (and the first row of Tables 3.2–3.4, 4.1, 7.1).
@@ -245,7 +245,7 @@ def calibrate_sigma(sigmas: Sequence[float] = tuple(np.round(np.arange(0.70, 1.3
     or exceeds the restricted arg-max's ceiling of 59.
     A per-signal σ ~ U(0.5, 2) (the thesis's "ranging from 0.5 to 2") is scored as an alternative.
     """
-    key = jax.random.PRNGKey(2017) if key is None else key
+    key = jax.random.key(2017) if key is None else key
     if replicates < 2:
         raise ValueError(f"replicates must be >= 2 (a spread is needed), got {replicates!r}; e.g. replicates=60.")
     if set(target) != set(ERROR_KEYS):
@@ -299,3 +299,50 @@ def calibrate_sigma(sigmas: Sequence[float] = tuple(np.round(np.arange(0.70, 1.3
         random_sigma_chi2=chi2_to_table(rs, target) if rs else float("nan"),
         random_sigma_mean={k: float(np.mean(v)) for k, v in rs.items()} if rs else {},
     )
+
+
+# --------------------------------------------------------------------------- storage
+
+def _option_name(option) -> str:
+    return f"{option[0]}|{int(option[1])}"
+
+
+def _option(name: str) -> tuple[str, bool]:
+    derivative, restrict = name.split("|")
+    return derivative, bool(int(restrict))
+
+
+def calibration_arrays(cal: Calibration) -> dict:
+    """A :class:`Calibration` as a msgpack-able tree (the (derivative, restrict) keys as strings)."""
+    out = cal._asdict()
+    for name in ("chi2_grid", "max_error_quantiles", "p_max_ge_58", "p_max_gt_59", "p_max_near_58", "score"):
+        out[name] = {_option_name(opt): v for opt, v in out[name].items()}
+    out["options"] = [_option_name(opt) for opt in cal.chi2_grid]
+    return out
+
+
+def calibration_from_arrays(arrays: dict) -> Calibration:
+    """The :class:`Calibration` stored by :func:`calibration_arrays` (options in their original order)."""
+    d = dict(arrays)
+    order = d.pop("options")
+    for name in ("chi2_grid", "max_error_quantiles", "p_max_ge_58", "p_max_gt_59", "p_max_near_58", "score"):
+        d[name] = {_option(o): d[name][o] for o in order}
+    d["restrict"] = bool(d["restrict"])
+    d["grid"] = np.asarray(d["grid"])
+    return Calibration(**d)
+
+
+def training_tau_l1(x, y, taus: Sequence[float], *, derivative: str = "backward", restrict: bool = True) -> np.ndarray:
+    """The baseline's L1 error on ``(x, y)`` for each filter width τ (the thesis picked τ = 2.9 on
+    the training set this way, §3.2.3).
+
+    Args:
+      x, y: signals and labels (y = t0 − 21).
+      taus: the widths tried.
+      derivative, restrict: the detector's options (:func:`detect`).
+
+    Returns:
+      ``(len(taus),)`` L1 errors.
+    """
+    return np.asarray([float(baseline_errors(x, y, float(t), derivative=derivative, restrict=restrict)["L1"])
+                       for t in taus])
