@@ -30,7 +30,9 @@ other nonlinearity     anything else: ``exp``, ``log``, ``rsqrt``, ``erf``,     
                                                                                    naming the primitive
 calls                  ``jit``, ``closed_call``, ``remat``, custom JVP/VJP calls   inlined (a custom call
                                                                                    only if it holds an
-                                                                                   activation)
+                                                                                   activation: its body's
+                                                                                   ordinary VJP then
+                                                                                   replaces its custom one)
 control flow           ``cond``, ``while``, ``scan``                               unchanged; refused if
                                                                                    they hold an activation
 =====================  ==========================================================  ======================
@@ -177,6 +179,10 @@ def _is_relu_body(jaxpr) -> bool:
     return (a is x and zero(b)) or (b is x and zero(a))
 
 
+def _inexact(v) -> bool:
+    return np.issubdtype(v.aval.dtype, np.inexact)
+
+
 class _Kind(NamedTuple):
     kind: str  # 'site' | 'other' | 'call' | 'opaque' | 'plain'
     detail: object = None
@@ -185,6 +191,8 @@ class _Kind(NamedTuple):
 def _classify(eqn, dep: Sequence[bool], is_zero: Callable) -> _Kind:
     """What ``eqn`` is on the signal's path, given which of its operands carry the signal."""
     name = eqn.primitive.name
+    if not any(d and _inexact(v) for d, v in zip(dep, eqn.invars)) and name not in CALLS | CUSTOM_CALLS:
+        return _Kind("plain")  # only integers or booleans computed from the signal: no signal passes
     if name in ACTIVATION_PRIMITIVES:
         return _Kind("site", (ACTIVATION_PRIMITIVES[name], 0))
     if name in ("max", "min"):
@@ -215,7 +223,7 @@ def _classify(eqn, dep: Sequence[bool], is_zero: Callable) -> _Kind:
     if name == "select_n":
         if not dep[0] or all(dep[1:]):
             return _Kind("plain")
-        return _Kind("other", "select_n by a signal's sign between a signal and a constant")
+        return _Kind("other", "select_n chosen by the signal, between the signal and a constant")
     if any(True for _ in jcore.jaxprs_in_params(eqn.params)):
         return _Kind("opaque", name)
     return _Kind("other", name)
@@ -357,7 +365,10 @@ def _check_body(eqn, kind: _Kind, flags, ctx) -> None:
         ctx.nonlinearity(kind.detail, eqn)
         return
     survey = _Survey()
-    for sub in jcore.jaxprs_in_params(eqn.params):
+    if kind.kind == "call":  # a custom call's body takes the equation's operands: their flags hold
+        body, consts = _call_body(eqn)
+        _walk(body, consts, [None] * len(flags), flags, survey, evaluate=False)
+    for sub in jcore.jaxprs_in_params(eqn.params) if kind.kind == "opaque" else ():  # every operand may feed it
         _walk(sub, [None] * len(sub.constvars), [None] * len(sub.invars), [True] * len(sub.invars), survey,
               evaluate=False)
     if survey.sites and kind.kind == "opaque":
