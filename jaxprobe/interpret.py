@@ -415,8 +415,8 @@ def activation_sites(fn: Callable, *args, argnums=0) -> tuple:
       A tuple of :class:`Site` (activation name, output shape, dtype).
 
     >>> import jax.numpy as jnp
-    >>> activation_sites(lambda x: jnp.tanh(jax.nn.relu(x) * 2), jnp.ones(3))
-    (Site(activation='relu', shape=(3,), dtype=dtype('float32')), Site(activation='tanh', shape=(3,), dtype=dtype('float32')))
+    >>> [(s.activation, s.shape) for s in activation_sites(lambda x: jnp.tanh(jax.nn.relu(x) * 2), jnp.ones(3))]
+    [('relu', (3,)), ('tanh', (3,))]
     """
     closed, _, dep = _trace(fn, argnums, args)
     survey = _Survey()

@@ -299,7 +299,7 @@ def test_readme_probe_runs():
     variables, images, labels = _resnet_setup()
     gbp = anyflow.guided_backprop(resnet.apply, variables, images, labels)   # Captum's GuidedBackprop
     block = anyflow.flax_intermediate(resnet, lambda inter: inter["Residual_0"]["__call__"][0])
-    top_unit = jax.jit(block)(variables, images).reshape(len(images), -1).argmax(axis=1)  # each image's most active unit
+    top_unit = jax.jit(block)(variables, images).reshape(len(images), -1).argmax(axis=1)  # most active, per image
     deconv = anyflow.neuron_flow(block, variables, images, top_unit, rule="deconvnet").input
     assert gbp.shape == deconv.shape == images.shape
     assert float(jnp.abs(deconv).max()) > 0
@@ -321,7 +321,8 @@ def _torch_twin(variables):
         b = tnn.BatchNorm2d(q["scale"].shape[0], eps=1e-5)
         for name, value in (("weight", q["scale"]), ("bias", q["bias"])):
             getattr(b, name).data = torch.tensor(np.asarray(value))
-        b.running_mean.data, b.running_var.data = torch.tensor(np.asarray(st["mean"])), torch.tensor(np.asarray(st["var"]))
+        b.running_mean.data = torch.tensor(np.asarray(st["mean"]))
+        b.running_var.data = torch.tensor(np.asarray(st["var"]))
         return b
 
     class Twin(tnn.Module):
@@ -334,7 +335,8 @@ def _torch_twin(variables):
             self.out_relu, self.pool = tnn.ReLU(), tnn.AvgPool2d(2)
             kernel = np.asarray(p["Dense_0"]["kernel"])  # rows in flax's (H, W, C) flatten order
             self.dense = tnn.Linear(*kernel.shape)
-            self.dense.weight.data = torch.tensor(kernel.reshape(3, 3, 4, -1).transpose(3, 2, 0, 1).reshape(-1, 36).copy())
+            kernel = kernel.reshape(3, 3, 4, -1).transpose(3, 2, 0, 1).reshape(-1, 36)  # (out, C·H·W): torch flattens (C, H, W)
+            self.dense.weight.data = torch.tensor(kernel.copy())
             self.dense.bias.data = torch.tensor(np.asarray(p["Dense_0"]["bias"]))
 
         def forward(self, x):
