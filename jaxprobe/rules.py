@@ -17,6 +17,13 @@ at z_l, which the engine then sends through the transposed affine map below (``j
 nonlinearity they pass the gradient g ⊙ σ'(z). ``exact_filter`` is the exact local linear map of the
 unit (its Jacobian row): r ⊙ g at a ReLU, g ⊙ σ'(z) in general, hence the same as ``gradient``.
 
+On any JAX function (``jaxprobe.anyflow``) a rule is called at the rectifiers and at ``tanh`` and
+``sigmoid``; what it means at any other nonlinearity on the signal's path (gelu, softplus, a softmax,
+a product of two signals) its table above does not say. The rules marked :func:`gradient_elsewhere`
+(``gradient``, ``exact_filter``) are the gradient there; for the others the flow refuses with an
+error naming the primitive, unless wrapped as ``gradient_elsewhere(rule)`` (Captum's convention:
+only ReLUs changed, the gradient everywhere else).
+
 Every flow takes ``rule=`` as one of these names or as a function of your own with the same
 signature (a module-level function or any hashable callable, so it stays a static argument of the
 compiled flows). For example the "rectified gradient", which passes only positive signals through
@@ -32,6 +39,7 @@ active units:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import jax
@@ -41,6 +49,43 @@ from jaxprobe.models import activation_derivative
 from jaxprobe import validation
 
 Rule = Callable[[jax.Array, jax.Array, str], jax.Array]
+
+
+@dataclass(frozen=True)
+class GradientElsewhere:
+    """``rule`` at relu, sigmoid and tanh, the gradient at every other nonlinearity (hashable)."""
+
+    rule: Callable
+    gradient_elsewhere = True
+
+    def __call__(self, g, z, activation):
+        return self.rule(g, z, activation)
+
+
+def gradient_elsewhere(rule: "str | Rule") -> Rule:
+    """``rule`` where it is defined (relu, sigmoid, tanh), the plain gradient at any other nonlinearity.
+
+    Args:
+      rule: a name of :data:`RULES` or a rule function.
+    Returns:
+      A rule (hashable; equal for equal ``rule``) that ``jaxprobe.anyflow`` lets through gelu,
+      softplus, softmax, normalisation and other nonlinearities by their ordinary derivative, as
+      Captum's hooks on ReLU modules do.
+    Raises:
+      ValueError, TypeError: as :func:`get_rule`.
+
+    >>> gradient_elsewhere("deconvnet")(jax.numpy.array([-1.0, 2.0]), jax.numpy.zeros(2), "relu").tolist()
+    [0.0, 2.0]
+    >>> is_gradient_elsewhere("deconvnet"), is_gradient_elsewhere(gradient_elsewhere("deconvnet"))
+    (False, True)
+    """
+    rule = get_rule(rule)
+    return rule if is_gradient_elsewhere(rule) else GradientElsewhere(rule)
+
+
+def is_gradient_elsewhere(rule: "str | Rule") -> bool:
+    """True when ``rule`` is the plain gradient at nonlinearities other than relu, sigmoid and tanh."""
+    return bool(getattr(get_rule(rule), "gradient_elsewhere", False))
 
 
 def gradient(g, z, activation):
@@ -77,6 +122,9 @@ def exact_filter(g, z, activation):
     """The exact local filter: x^b_{i-1} = W_iᵀ(r_i ⊙ x^b_i), no rectification (seed 004 eq. 8–9)."""
     return gradient(g, z, activation)
 
+
+gradient.gradient_elsewhere = True  # the derivative at every nonlinearity, by definition
+exact_filter.gradient_elsewhere = True
 
 RULES: dict[str, Rule] = {
     "gradient": gradient,
