@@ -4,12 +4,13 @@ The core idea (see the README's architecture section): every probe of the seeds 
 flow, a signal sent down through the transposed Jacobians of a network's affine maps with a rule
 applied at each nonlinearity. ``jaxprobe.models`` builds networks with a forward trace,
 ``jaxprobe.flows`` runs the flows, ``jaxprobe.rules`` holds the rules (by name, or your own
-function). Around that core: ``probes`` (model-aware extraction), ``analysis`` (arrays in, numbers
+function); ``jaxprobe.anyflow`` runs the same flows on any JAX function (a flax module's
+``apply``), through ``jaxprobe.interpret``. Around that core: ``probes`` (model-aware extraction), ``analysis`` (arrays in, numbers
 out), ``data``, ``train``, ``parallel``, ``moore_penrose`` (the embedding trials), ``studies`` (one
 module per reproduced paper) and ``report``.
 """
 
-from jaxprobe import rules
+from jaxprobe import anyflow, interpret, rules
 from jaxprobe.flows import (
     FlowResult,
     backward_flow,
@@ -35,6 +36,7 @@ from jaxprobe.models import (
     seed002_cnn,
     vgg_mnist,
 )
+from jaxprobe.interpret import with_rule
 from jaxprobe.rules import RULES
 
 __version__ = "0.1.0"
