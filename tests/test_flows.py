@@ -138,7 +138,7 @@ def test_guided_bp_dnn_differs_from_guided_backprop_with_tanh():
     assert float(jnp.abs(guided - gbp).max()) > 1e-3
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn1d", "cnn2d_pool"])
+@pytest.mark.parametrize("name", ["mlp", "mlp_tanh_sigmoid", "cnn1d", "cnn2d_pool"])
 def test_exact_filter_is_the_jacobian_row(name):
     model, params, x, _ = _setup(name, n=1)
     for layer in range(1, model.n_layers):

@@ -75,6 +75,8 @@ MODELS = {
     "mlp_tanh_sigmoid": lambda: jp.mlp([30, 20, 16, 10], activation=["tanh", "sigmoid"]),
     "seed002_cnn": jp.seed002_cnn,
     "cnn_same_3ch": lambda: jp.cnn2d((10, 10, 3), convs=[(4, 3, 2), (5, 3, 1)], dense=(7,), n_classes=4),
+    # tanh outputs are negative in places: the pools must take maxima of negative windows too
+    "cnn_tanh_pool": lambda: jp.cnn2d((8, 8), convs=[(3, 3, 2)], dense=(), n_classes=3, activation="tanh"),
 }
 
 
@@ -89,6 +91,8 @@ def _setup(name, n=2, dead_channel=False):
                        "bias": 0.2 * rng.normal(size=shapes["bias"].shape).astype(np.float32)})
     if dead_channel:  # channel 0 of layer 1 is dead everywhere: every pooling window of it is tied at 0
         params[0]["bias"][0] = -100.0
+    if name == "cnn_tanh_pool":  # every unit of channel 0 negative: all its windows are negative
+        params[0]["bias"][0] = -3.0
     x = rng.random((n,) + model.input_shape, dtype=np.float32)
     return model, tuple(params), x
 

@@ -56,6 +56,10 @@ def test_training_learns_is_deterministic_and_snapshots():
     assert not _close(a.snapshots[5], params)
     assert a.history["valid_accuracy"][-1] > 0.9
     assert a.history["valid_loss"][-1] < a.history["valid_loss"][0]
+    # train_loss is the mean loss of the steps since the last evaluation: the first one lies
+    # between the loss at step 12 and the loss at the initial parameters
+    at = lambda p: float(jp.softmax_cross_entropy(MODEL.apply(p, jnp.asarray(x)), y))
+    assert at(a.snapshots[0]) >= a.history["train_loss"][0] >= 0.8 * a.history["valid_loss"][0]
     np.testing.assert_array_equal(a.history["step"], np.arange(12, 121, 12))
 
 
@@ -100,6 +104,8 @@ def test_checkpoint_roundtrip_and_refusal(tmp_path):
     np.testing.assert_array_equal(again.history["valid_loss"], full.history["valid_loss"])
     with pytest.raises(ValueError, match=r"belongs to another run"):
         fit(MODEL, params, (x, y), checkpoint_dir=tmp_path, **dict(kw, batch_size=10))
+    with pytest.raises(ValueError, match=r"belongs to another run"):  # another run key: other batches
+        fit(MODEL, params, (x, y), checkpoint_dir=tmp_path, **dict(kw, key=jax.random.key(2)))
     (tmp_path / CHECKPOINT_FILE).write_bytes(b"\x93garbage")
     with pytest.raises(ValueError, match=r"is corrupt"):
         fit(MODEL, params, (x, y), checkpoint_dir=tmp_path, **kw)
