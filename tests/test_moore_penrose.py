@@ -171,12 +171,18 @@ def test_min_distance_sampler_is_exact_rejection():
     r = 0.2
     pts, att = jax.vmap(lambda k: mp.min_distance_points(k, 6, 2, r))(keys)
     assert bool(mp.min_distance_ok(pts, r).all())
-    # accepted = the first attempt of each key that satisfies the constraint
-    k0 = keys[5]
-    a = int(att[5])
-    for i in range(a - 1):
-        assert not bool(mp.min_distance_ok(mp.uniform_points(k0, 6, 2, attempt=i), r))
-    np.testing.assert_array_equal(pts[5], mp.uniform_points(k0, 6, 2, attempt=a - 1))
+    # accepted = the first attempt of each key that satisfies the constraint, for every key
+    draw = jax.jit(jax.vmap(lambda k, a: mp.uniform_points(k, 6, 2, attempt=a)))
+    np.testing.assert_array_equal(pts, draw(keys, att - 1))
+    for i in range(int(att.max()) - 1):
+        earlier = np.asarray(att) - 1 > i  # keys whose attempt i came before their accepted one
+        assert not np.any(np.asarray(mp.min_distance_ok(draw(keys, jnp.full(len(keys), i)), r)) & earlier), i
+    # the batched trial (all keys in one rejection loop, lanes finishing at different attempts)
+    # decides exactly those sets: a lane that has accepted must keep its set while others retry
+    ok_trial, att_trial = jax.vmap(lambda k: mp.trial(k, n=6, p=2, r=r))(keys)
+    np.testing.assert_array_equal(att_trial, att)
+    np.testing.assert_array_equal(ok_trial, mp.success_batch(pts))
+    assert 0 < int(ok_trial.sum()) < len(keys)
     # acceptance rate agrees with a direct Monte Carlo of the constraint on uniform points
     u = rng.random((40000, 6, 2))
     d = np.linalg.norm(u[:, :, None] - u[:, None], axis=-1) + np.eye(6) * 9

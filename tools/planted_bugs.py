@@ -239,7 +239,7 @@ def run_tests(tree: Path, tests: tuple, timeout: float) -> tuple[int, str, float
     except subprocess.TimeoutExpired:
         return -1, f"(timed out after {timeout:.0f} s)", time.perf_counter() - start
     seconds = time.perf_counter() - start
-    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, flags=re.M)
+    failed = re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", proc.stdout, flags=re.M)
     return proc.returncode, (failed[0] if failed else ""), seconds
 
 
