@@ -110,6 +110,69 @@ def torch_seed002_cnn(model, params, order: str = "relu_pool"):
     return nn.Sequential(*layers).eval()
 
 
+def _channels_first():
+    nn = _torch().nn
+
+    class ToChannelsFirst(nn.Module):
+        """(N, H, W, C) → (N, C, H, W): the twin takes images in jaxprobe's channels-last layout."""
+
+        def forward(self, x):
+            return x.permute(0, 3, 1, 2)
+
+    return ToChannelsFirst()
+
+
+def torch_cnn2d(model, params, order: str = "relu_pool"):
+    """Torch twin of any ``jaxprobe.cnn2d`` network with ReLU hidden layers, on inputs laid out as
+    jaxprobe takes them ((N, H, W) or (N, H, W, C)).
+
+    Stages are read in order: [max-pool] → [reshape] → conv or dense → [ReLU]. ``order='pool_relu'``
+    moves each pool in front of the ReLU of the stage below it (seed 002's conv → maxpool → ReLU);
+    the function is the same, only Deconvolution can see the difference (see
+    ``torch_seed002_cnn``).
+    """
+    torch = _torch()
+    nn = torch.nn
+    if order not in ("relu_pool", "pool_relu"):
+        raise ValueError(f"order must be 'relu_pool' or 'pool_relu', got {order!r}.")
+    stages = model.stages
+    if len(model.input_shape) == 2:
+        h, w = model.input_shape
+        layers, hwc = [nn.Unflatten(1, (1, h))], (h, w, 1)
+    elif len(model.input_shape) == 3:
+        layers, hwc = [_channels_first()], tuple(model.input_shape)
+    else:
+        raise ValueError(f"torch_cnn2d takes images (H, W) or (H, W, C), got input_shape {model.input_shape}.")
+    flat = None  # the (H, W, C) map that a flatten turned into a vector
+    for index, (stage, p) in enumerate(zip(stages, params)):
+        if stage.activation not in ("relu", "linear"):
+            raise ValueError(f"torch_cnn2d handles ReLU and linear stages, got {stage.activation!r}.")
+        if stage.pool > 1 and not (order == "pool_relu" and index > 0 and stages[index - 1].activation == "relu"):
+            layers.append(nn.MaxPool2d(stage.pool))
+        if stage.pool > 1:
+            hwc = (hwc[0] // stage.pool, hwc[1] // stage.pool, hwc[2])
+        if stage.reshape == (-1,):
+            layers.append(nn.Flatten())
+            flat = hwc
+        elif stage.reshape is not None and index > 0:
+            raise ValueError(f"torch_cnn2d cannot convert reshape={stage.reshape} at stage {index + 1}.")
+        if stage.kind == "conv":
+            layers.append(conv2d_to_torch(p, stage.padding))
+            hwc = tuple(model.layer_shapes[index])
+        elif flat is not None:
+            layers.append(hwc_dense_to_torch(p, flat))
+            flat = None
+        else:
+            layers.append(dense_to_torch(p))
+        following = stages[index + 1] if index + 1 < len(stages) else None
+        relu_after_pool = order == "pool_relu" and following is not None and following.pool > 1
+        if stage.activation == "relu":
+            if relu_after_pool:
+                layers.append(nn.MaxPool2d(following.pool))
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers).eval()
+
+
 def captum_attributions(module, x: np.ndarray, target: np.ndarray) -> dict:
     """Captum's GuidedBackprop, Deconvolution and Saliency (abs) of ``module`` at inputs ``x``
     for the ``target`` logits, as numpy arrays keyed by the jaxprobe flow names."""

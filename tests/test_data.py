@@ -24,13 +24,13 @@ def _write_idx(path, array, magic_type=0x08, gz=True):
 def test_shared_test_set_sha256_and_class_counts():
     images = SHARED / "t10k-images-idx3-ubyte.gz"
     labels = SHARED / "t10k-labels-idx1-ubyte.gz"
-    if sha256_of(images) not in mnist.SHA256[images.name]:
-        pytest.skip("a different copy of the test set (sha256 differs from the known ones)")
+    # a file that exists but matches no known digest is corrupt or foreign: fail, never skip
+    assert sha256_of(images) in mnist.SHA256[images.name], f"{images}: sha256 matches no known copy of the test set"
+    assert sha256_of(labels) in mnist.SHA256[labels.name], f"{labels}: sha256 matches no known copy"
     x, y = mnist.read_split(SHARED, "t10k")
     assert x.shape == (10000, 784) and x.dtype == np.float32
     assert 0.0 <= x.min() and x.max() == 1.0
     np.testing.assert_array_equal(np.bincount(y), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
-    assert sha256_of(labels) in mnist.SHA256[labels.name]
 
 
 def test_embedded_split_is_fixed_and_stratified():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxprobe as jp
-from jaxprobe import flows, rules
+from jaxprobe import rules
 
 jax.config.update("jax_default_matmul_precision", "highest")
 
@@ -138,7 +138,7 @@ def test_guided_bp_dnn_differs_from_guided_backprop_with_tanh():
     assert float(jnp.abs(guided - gbp).max()) > 1e-3
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn1d", "cnn2d_pool"])
+@pytest.mark.parametrize("name", ["mlp", "mlp_tanh_sigmoid", "cnn1d", "cnn2d_pool"])
 def test_exact_filter_is_the_jacobian_row(name):
     model, params, x, _ = _setup(name, n=1)
     for layer in range(1, model.n_layers):
@@ -201,14 +201,84 @@ def test_deconvnet_masked_random_flows_on_a_hand_computed_case():
     np.testing.assert_allclose(got, rand[0]["kernel"] @ v, rtol=1e-6)
 
 
+def test_rules_on_hand_values():
+    """Each rule at a ReLU and at tanh on g = (2, −1, 3, −4), z = (1, 2, −1, −3), worked by hand."""
+    g, z = jnp.array([2.0, -1.0, 3.0, -4.0]), jnp.array([1.0, 2.0, -1.0, -3.0])
+    d_tanh = 1.0 - np.tanh(np.array([1.0, 2.0, -1.0, -3.0])) ** 2  # σ'(z) of tanh
+    g_np = np.asarray(g)
+    expected = {  # (at a ReLU, at tanh)
+        "gradient": ([2, -1, 0, 0], g_np * d_tanh),
+        "exact_filter": ([2, -1, 0, 0], g_np * d_tanh),
+        "guided_bp_dnn": ([2, 0, 0, 0], np.array([1, 0, 0, 1]) * g_np * d_tanh),  # sign z = sign g
+        "guided_backprop": ([2, 0, 0, 0], g_np * d_tanh),   # only ReLUs are changed
+        "deconvnet": ([2, 0, 3, 0], g_np * d_tanh),          # relu(g): no forward mask
+        "deconvnet_masked": ([2, 0, 0, 0], [2, 0, 0, 0]),    # relu(1[z > 0] ⊙ g) whatever σ is
+    }
+    assert set(expected) == set(rules.RULES)
+    for name, (at_relu, at_tanh) in expected.items():
+        np.testing.assert_allclose(rules.RULES[name](g, z, "relu"), at_relu, rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(rules.RULES[name](g, z, "tanh"), at_tanh, rtol=1e-5, err_msg=name)
+
+
+def test_masked_and_plain_deconvnet_differ_on_a_hand_case():
+    """A dead unit that receives a positive backward signal: the mask stops it, plain deconvnet
+    passes it. No random key is involved, so the case tells the two rules apart every time."""
+    model = jp.mlp([2, 2, 2, 1])
+    params = (
+        {"kernel": jnp.array([[1.0, -1.0], [2.0, 1.0]]).T, "bias": jnp.array([-2.0, -1.0])},  # z1 = (−3, 3)
+        {"kernel": jnp.array([[2.0, 1.0], [1.0, -1.0]]).T, "bias": jnp.zeros(2)},              # z2 = (3, −3)
+        {"kernel": jnp.ones((2, 1)), "bias": jnp.zeros(1)},
+    )
+    x = jnp.array([1.0, 2.0])
+    trace = model.trace(params, x)
+    np.testing.assert_allclose(trace.pre[0], [-3.0, 3.0])
+    np.testing.assert_allclose(trace.pre[1], [3.0, -3.0])
+    flow = lambda rule, unit, by_activation=False: jp.neuron_flow(
+        model, params, x, 2, unit, rule, weight_by_activation=by_activation).reconstructions[0]
+    # unit 0 of layer 2 (active): W2ᵀ(1, 0) = (2, 1) reaches the dead unit 0 of layer 1 with +2
+    # plain: relu(2, 1) = (2, 1) → W1ᵀ(2, 1) = (4, −1); masked: relu((0, 1) ⊙ (2, 1)) = (0, 1) → (2, 1)
+    np.testing.assert_allclose(flow("deconvnet", 0), [4.0, -1.0])
+    np.testing.assert_allclose(flow("deconvnet_masked", 0), [2.0, 1.0])
+    np.testing.assert_allclose(flow("deconvnet", 0, True), [12.0, -3.0])  # weighted by o2[0] = 3
+    np.testing.assert_allclose(flow("deconvnet_masked", 0, True), [6.0, 3.0])
+    np.testing.assert_allclose(jp.exact_filter(model, params, x, 2, 0), [2.0, 1.0])
+    # unit 1 of layer 2 (dead): masked and exact stop at once; plain: relu(0, 1) → W2ᵀ = (1, −1)
+    # → relu (1, 0) → W1ᵀ(1, 0) = (1, −1)
+    np.testing.assert_allclose(flow("deconvnet", 1), [1.0, -1.0])
+    np.testing.assert_allclose(flow("deconvnet_masked", 1), [0.0, 0.0])
+    np.testing.assert_allclose(jp.exact_filter(model, params, x, 2, 1), [0.0, 0.0])
+    # hand-set backward weights (the random-weight flow's engine): W̃2 = −W2 sends (−2, −1), which
+    # the mask and the relu both stop at layer 1, while the exact filter passes it through r1
+    back = (params[0], {**params[1], "kernel": -params[1]["kernel"]}, params[2])
+    got = lambda rule: jp.neuron_flow(model, params, x, 2, 0, rule, weight_by_activation=False,
+                                      backward_params=back).reconstructions[0]
+    np.testing.assert_allclose(got("deconvnet_masked"), [0.0, 0.0])
+    np.testing.assert_allclose(got("exact_filter"), [-2.0, -1.0])  # r1 ⊙ (−2, −1) = (0, −1) → W1ᵀ
+
+
 def test_random_backward_params_match_mean_and_variance():
-    model = jp.mlp([300, 200, 10])
-    params = model.init(jax.random.key(0))
+    """Every leaf's draws have the leaf's mean and standard deviation (seed 004 §3).
+
+    The leaves are given means far from 0 (a trained network's weights need not be centred), so a
+    draw that dropped the mean, or the spread, misses by hundreds of standard errors. Tolerances
+    are 5 standard errors of the drawn sample's mean (σ/√n) and standard deviation (σ/√(2n)).
+    """
+    shapes = jp.mlp([300, 200, 10]).param_shapes
+    rng = np.random.default_rng(0)
+    params = tuple({"kernel": 0.5 + 0.1 * rng.normal(size=p["kernel"].shape).astype(np.float32),
+                    "bias": -0.3 + 0.2 * rng.normal(size=p["bias"].shape).astype(np.float32)} for p in shapes)
     rand = jp.random_backward_params(jax.random.key(1), params)
-    w, r = params[0]["kernel"], rand[0]["kernel"]
-    assert abs(float(r.mean() - w.mean())) < 3 * float(w.std()) / np.sqrt(w.size) * 3
-    assert abs(float(r.std() / w.std()) - 1) < 0.02
-    assert float(jnp.abs(r - w).max()) > 0
+    for w, r in zip(jax.tree.leaves(params), jax.tree.leaves(rand)):
+        w, r = np.asarray(w, np.float64), np.asarray(r, np.float64)
+        assert r.shape == w.shape
+        mean_se, std_se = w.std() / np.sqrt(w.size), w.std() / np.sqrt(2 * w.size)
+        assert abs(r.mean() - w.mean()) < 5 * mean_se, (r.mean(), w.mean(), mean_se)
+        assert abs(r.std() - w.std()) < 5 * std_se, (r.std(), w.std(), std_se)
+        assert abs(np.corrcoef(r.ravel(), w.ravel())[0, 1]) < 5 / np.sqrt(w.size)  # drawn, not copied
+    again = jp.random_backward_params(jax.random.key(1), params)
+    other = jp.random_backward_params(jax.random.key(2), params)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(rand), jax.tree.leaves(again)))
+    assert not np.allclose(rand[0]["kernel"], other[0]["kernel"])
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn2d_pool"])
@@ -286,6 +356,7 @@ def test_flow_stops_at_any_lower_layer():
 def test_rule_table_is_complete():
     assert set(rules.RULES) == {"gradient", "guided_bp_dnn", "guided_backprop", "deconvnet",
                                 "deconvnet_masked", "exact_filter"}
+    assert jp.RULES is rules.RULES
 
 
 def _halved_deconvnet(g, z, activation):

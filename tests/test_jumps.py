@@ -222,7 +222,9 @@ def test_train_seeds_stacked_learns():
     run = ja.train_seeds("mlp1", sp, n_seeds=2, max_epochs=4, patience=4, learning_rate=0.1)
     assert run.test_pred.shape == (2, 600)
     assert run.stats["L1"].shape == (2,)
-    assert np.all(run.stats["L1"] < 10)       # far better than chance (~20)
+    # 4 epochs reach L1 = 1.51 and 1.35 (seeds 0, 1); guessing scores (60² − 1)/(3·60) ≈ 20, the
+    # constant middle class 15, an untrained run (lr 1e-4) 16–23: < 3 leaves room for round-off only
+    assert np.all(run.stats["L1"] < 3.0), run.stats["L1"]
     assert not np.allclose(run.params[0]["kernel"][0], run.params[0]["kernel"][1])
 
 
@@ -230,7 +232,14 @@ def test_bootstrap_error_std():
     rng = np.random.default_rng(0)
     true = rng.integers(0, 60, 3000)
     pred = np.stack([true, true + rng.integers(-1, 2, 3000)])
-    sd = ja.bootstrap_error_std(pred, true, n_boot=50)
+    n_boot = 200
+    sd = ja.bootstrap_error_std(pred, true, n_boot=n_boot)
     assert set(sd) == set(ja.ERROR_KEYS)
-    # model 0 is perfect (std 0), model 1 has L1 ≈ 2/3 with binomial std ≈ sqrt(p(1-p)/n)
-    assert 0.002 < sd["L1"] < 0.01
+    # model 0 is perfect (std 0); model 1's errors are 0/1 with p ≈ 2/3, so its L1 = p̂ has the
+    # binomial std √(p(1−p)/n) and its L2 = √p̂ the delta-method std √(p(1−p)/n) / (2√p). The result
+    # is the mean over the two models. A bootstrap std from n_boot draws is off by ≈ 1/√(2·n_boot)
+    # = 5 % (one standard error): the window is 4 of them, ±20 %.
+    p, n = float(np.mean(np.abs(pred[1] - true))), len(true)
+    analytic = {"L1": np.sqrt(p * (1 - p) / n) / 2, "L2": np.sqrt(p * (1 - p) / n) / (2 * np.sqrt(p)) / 2}
+    for key, value in analytic.items():
+        assert abs(sd[key] / value - 1) < 4 / np.sqrt(2 * n_boot), (key, sd[key], value)

@@ -8,7 +8,10 @@ from scipy.stats import binomtest
 
 from jaxprobe import moore_penrose as mp
 
-RNG = np.random.default_rng(20170813)
+
+def _rng(seed):
+    """Each test draws from its own generator, so no test depends on which tests ran before it."""
+    return np.random.default_rng([20170813, seed])
 
 
 # --- §4.3.2 toy case ---------------------------------------------------------------------------
@@ -17,7 +20,8 @@ RNG = np.random.default_rng(20170813)
 def test_toy_three_points_centred_always_succeeds():
     """3 non-degenerate points in R², centred map A(x) = F⁺(x − m): every draw succeeds, and the
     image of w_1 is the projection of e_1 on K⊥ = (2/3, −1/3, −1/3) (digest §4.3.2 correction)."""
-    pts = RNG.random((2000, 3, 2))
+    rng = _rng(1)
+    pts = rng.random((2000, 3, 2))
     for v in pts:
         W, b = mp.centred_affine_map(v)
         img = W @ v.T + b[:, None]
@@ -32,7 +36,8 @@ def test_toy_three_points_centred_always_succeeds():
 
 @pytest.mark.parametrize("n,p", [(3, 2), (10, 2), (20, 4), (50, 10)])
 def test_least_squares_formula_equals_pinv_of_augmented_matrix(n, p):
-    v = RNG.random((n, p))
+    rng = _rng(2)
+    v = rng.random((n, p))
     W, b = mp.least_squares_affine_map(v)
     V = np.concatenate([v, np.ones((n, 1))], axis=1)
     np.testing.assert_allclose(np.concatenate([W, b[:, None]], 1), np.linalg.pinv(V).T,
@@ -44,7 +49,8 @@ def test_least_squares_formula_equals_pinv_of_augmented_matrix(n, p):
 
 
 def test_affine_ls_and_centred_decide_alike_and_linear_differs():
-    pts = RNG.random((300, 6, 2))
+    rng = _rng(3)
+    pts = rng.random((300, 6, 2))
     c = [mp.reference_success(x, "centred") for x in pts]
     a = [mp.reference_success(x, "affine_ls") for x in pts]
     lin = [mp.reference_success(x, "linear") for x in pts]
@@ -75,7 +81,8 @@ def test_kernel_equals_numpy_loop(n, p, variant):
 
 def test_large_n_kernel_path_equals_reference():
     """n > 16 uses the cyclic-shift pair test; n = 50, p = 10 against pinv."""
-    pts = RNG.random((400, 50, 10))
+    rng = _rng(4)
+    pts = rng.random((400, 50, 10))
     for variant in ["centred", "linear"]:
         ref = np.array([mp.reference_success(x, variant) for x in pts])
         np.testing.assert_array_equal(np.asarray(mp.success_batch(pts, variant)), ref)
@@ -83,18 +90,25 @@ def test_large_n_kernel_path_equals_reference():
 
 
 def test_counting_sweep_equals_vmapped_trials():
-    """The chunked, threaded counting loop sees exactly the trials that vmap(trial) sees."""
+    """The chunked, threaded counting loop sees exactly the trials that vmap(trial) sees, and
+    decides them with the variant it was given (the counting path takes the variant as a traced
+    centring flag, so a flag stuck at 'centred' would only show here)."""
     n, p, T = 6, 2, 8192  # ≥ 2 · threads · chunk, so the threaded split is exercised
-    s, t, prop = mp.count_successes(n, p, T, seed=3, tags=("x",), threads=2)
     keys = mp.cell_keys(3, n, p, T, tags=("x",))
-    ok, _ = jax.vmap(lambda k: mp.trial(k, n=n, p=p))(keys)
-    assert s == int(ok.sum()) and t == prop == T
-    s1, _, _ = mp.count_successes(n, p, T, seed=3, tags=("x",), threads=1)
-    assert s1 == s
-    # padding to a larger compiled size (the sweeps' buckets) sees the same points
-    s2, _, _ = mp.count_successes(n, p, T, seed=3, tags=("x",), pad_to=10)
-    assert s2 == s
-
+    counts = {}
+    for variant in ("centred", "linear"):
+        s, t, prop = mp.count_successes(n, p, T, variant=variant, seed=3, tags=("x",), threads=2)
+        ok, _ = jax.vmap(lambda k: mp.trial(k, n=n, p=p, variant=variant))(keys)
+        assert s == int(ok.sum()) and t == prop == T, variant
+        s1, _, _ = mp.count_successes(n, p, T, variant=variant, seed=3, tags=("x",), threads=1)
+        assert s1 == s, variant
+        # padding to a larger compiled size (the sweeps' buckets) sees the same points
+        s2, _, _ = mp.count_successes(n, p, T, variant=variant, seed=3, tags=("x",), pad_to=10)
+        assert s2 == s, variant
+        counts[variant] = s
+    # the two constructions decide differently on these points (≈ 230 vs 0 successes), so the
+    # equalities above would catch either path ignoring the variant
+    assert counts["centred"] > 100 and counts["linear"] < counts["centred"] // 2, counts
 
 
 # --- degenerate input ------------------------------------------------------------------------
@@ -102,24 +116,25 @@ def test_counting_sweep_equals_vmapped_trials():
 
 @pytest.mark.parametrize("variant", ["centred", "affine_ls", "linear"])
 def test_degenerate_inputs_give_defined_answers(variant):
+    rng = _rng(5)
     # repeated points: tied columns -> failure, never NaN
-    v = RNG.random((6, 2))
+    v = rng.random((6, 2))
     v[3] = v[1]
     assert mp.reference_success(v, variant) is False
     assert not bool(mp.success_batch(v[None], variant)[0])
     # all points equal
-    same = np.tile(RNG.random((1, 3)), (5, 1))
+    same = np.tile(rng.random((1, 3)), (5, 1))
     assert not bool(mp.success_batch(same[None], variant)[0])
     assert mp.reference_success(same, variant) is False
     # n <= p: the projection is the identity (linear) or I − 11ᵀ/n (centred): success
     for n, p in [(2, 2), (3, 5)]:
-        pts = RNG.random((20, n, p))
+        pts = rng.random((20, n, p))
         got = np.asarray(mp.success_batch(pts, variant))
         ref = np.array([mp.reference_success(x, variant) for x in pts])
         np.testing.assert_array_equal(got, ref)
         assert got.all()
     # collinear points in R² (rank 1 after centring)
-    t = RNG.random(7)
+    t = rng.random(7)
     col = np.stack([t, 2 * t + 0.1], 1)
     got = bool(mp.success_batch(col[None], variant)[0])
     assert got == mp.reference_success(col, variant)
@@ -138,8 +153,9 @@ def test_no_nan_in_kernel_on_degenerate_batch():
 
 
 def test_float32_kernel_agrees_with_float64_on_a_sample():
+    rng = _rng(6)
     for n, p in [(4, 2), (12, 4)]:
-        pts = RNG.random((1000, n, p))
+        pts = rng.random((1000, n, p))
         for variant in ["centred", "linear"]:
             ref = np.array([mp.reference_success(x, variant) for x in pts])
             got = np.asarray(mp.success_batch(pts.astype(np.float32), variant))
@@ -150,18 +166,25 @@ def test_float32_kernel_agrees_with_float64_on_a_sample():
 
 
 def test_min_distance_sampler_is_exact_rejection():
+    rng = _rng(7)
     keys = mp.trial_keys(11, 1000)
     r = 0.2
     pts, att = jax.vmap(lambda k: mp.min_distance_points(k, 6, 2, r))(keys)
     assert bool(mp.min_distance_ok(pts, r).all())
-    # accepted = the first attempt of each key that satisfies the constraint
-    k0 = keys[5]
-    a = int(att[5])
-    for i in range(a - 1):
-        assert not bool(mp.min_distance_ok(mp.uniform_points(k0, 6, 2, attempt=i), r))
-    np.testing.assert_array_equal(pts[5], mp.uniform_points(k0, 6, 2, attempt=a - 1))
+    # accepted = the first attempt of each key that satisfies the constraint, for every key
+    draw = jax.jit(jax.vmap(lambda k, a: mp.uniform_points(k, 6, 2, attempt=a)))
+    np.testing.assert_array_equal(pts, draw(keys, att - 1))
+    for i in range(int(att.max()) - 1):
+        earlier = np.asarray(att) - 1 > i  # keys whose attempt i came before their accepted one
+        assert not np.any(np.asarray(mp.min_distance_ok(draw(keys, jnp.full(len(keys), i)), r)) & earlier), i
+    # the batched trial (all keys in one rejection loop, lanes finishing at different attempts)
+    # decides exactly those sets: a lane that has accepted must keep its set while others retry
+    ok_trial, att_trial = jax.vmap(lambda k: mp.trial(k, n=6, p=2, r=r))(keys)
+    np.testing.assert_array_equal(att_trial, att)
+    np.testing.assert_array_equal(ok_trial, mp.success_batch(pts))
+    assert 0 < int(ok_trial.sum()) < len(keys)
     # acceptance rate agrees with a direct Monte Carlo of the constraint on uniform points
-    u = RNG.random((40000, 6, 2))
+    u = rng.random((40000, 6, 2))
     d = np.linalg.norm(u[:, :, None] - u[:, None], axis=-1) + np.eye(6) * 9
     acc_mc = (d.min(axis=(1, 2)) >= r).mean()
     acc_sampler = 1000 / float(att.sum())
@@ -229,9 +252,10 @@ def test_thesis_numbers_centred_quick():
 
 
 def test_mp_output_layer_classifies_class_means():
-    codes = RNG.random((600, 10))
+    rng = _rng(8)
+    codes = rng.random((600, 10))
     labels = np.repeat(np.arange(30), 20)
-    codes = codes + 3 * RNG.random((30, 10))[labels]
+    codes = codes + 3 * rng.random((30, 10))[labels]
     W, b = mp.mp_output_layer(codes, labels, 30)
     means = np.stack([codes[labels == k].mean(0) for k in range(30)])
     logits = means @ W + b

@@ -56,6 +56,10 @@ def test_training_learns_is_deterministic_and_snapshots():
     assert not _close(a.snapshots[5], params)
     assert a.history["valid_accuracy"][-1] > 0.9
     assert a.history["valid_loss"][-1] < a.history["valid_loss"][0]
+    # train_loss is the mean loss of the steps since the last evaluation: the first one lies
+    # between the loss at step 12 and the loss at the initial parameters
+    at = lambda p: float(jp.softmax_cross_entropy(MODEL.apply(p, jnp.asarray(x)), y))
+    assert at(a.snapshots[0]) >= a.history["train_loss"][0] >= 0.8 * a.history["valid_loss"][0]
     np.testing.assert_array_equal(a.history["step"], np.arange(12, 121, 12))
 
 
@@ -100,6 +104,8 @@ def test_checkpoint_roundtrip_and_refusal(tmp_path):
     np.testing.assert_array_equal(again.history["valid_loss"], full.history["valid_loss"])
     with pytest.raises(ValueError, match=r"belongs to another run"):
         fit(MODEL, params, (x, y), checkpoint_dir=tmp_path, **dict(kw, batch_size=10))
+    with pytest.raises(ValueError, match=r"belongs to another run"):  # another run key: other batches
+        fit(MODEL, params, (x, y), checkpoint_dir=tmp_path, **dict(kw, key=jax.random.key(2)))
     (tmp_path / CHECKPOINT_FILE).write_bytes(b"\x93garbage")
     with pytest.raises(ValueError, match=r"is corrupt"):
         fit(MODEL, params, (x, y), checkpoint_dir=tmp_path, **kw)
@@ -112,34 +118,58 @@ RUN = textwrap.dedent("""
     from jaxprobe.train import fit, make_optimizer
     from test_train import _data, MODEL
     x, y = _data()
-    slow = {slow}
+
+    def callback(step, history):  # records the evaluations this process ran, then (slow) waits
+        with open({steps!r}, "a") as f:
+            f.write(f"{{step}}\\n")
+        if {slow}:
+            time.sleep(0.5)
+
     res = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), key=jax.random.key(1), batch_size=20, steps=120,
               valid=(x[:60], y[:60]), eval_every=12, progress=False, checkpoint_dir={ckpt!r},
-              optimizer=make_optimizer("adam", 1e-2), callback=(lambda s, h: time.sleep(0.5)) if slow else None)
+              optimizer=make_optimizer("adam", 1e-2), callback=callback)
     np.save({out!r}, np.concatenate([np.ravel(l) for l in jax.tree.leaves(res.params)]))
 """)
 
 
-def _script(tmp_path, name, slow):
-    ckpt, out = tmp_path / f"ckpt_{name}", tmp_path / f"{name}.npy"
-    code = RUN.format(tests=str(ROOT / "tests"), slow=slow, ckpt=str(ckpt), out=str(out))
-    return [sys.executable, "-c", code], ckpt, out
+def _script(tmp_path, name, slow, attempt="first"):
+    ckpt, out, steps = tmp_path / f"ckpt_{name}", tmp_path / f"{name}.npy", tmp_path / f"{name}_{attempt}.steps"
+    code = RUN.format(tests=str(ROOT / "tests"), slow=slow, ckpt=str(ckpt), out=str(out), steps=str(steps))
+    return [sys.executable, "-c", code], ckpt, out, steps
+
+
+def _steps(path):
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
 
 
 def test_killed_run_resumes_to_the_same_params(tmp_path):
+    """Kill a run after its first checkpoint, rerun it: the rerun starts from the checkpoint (its
+    first evaluation is the one after the checkpoint's step) and ends with the uninterrupted
+    run's parameters, bit for bit."""
+    from flax import serialization
+
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    cmd, ckpt, out = _script(tmp_path, "killed", slow=True)
+    cmd, ckpt, out, killed_steps = _script(tmp_path, "killed", slow=True)
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-    deadline = time.time() + 120
+    deadline = time.time() + 600  # a slow machine only makes the wait longer, never a fresh-run test
     while not (ckpt / CHECKPOINT_FILE).exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    time.sleep(1.2)  # a few evaluations later, mid-run
+        time.sleep(0.05)
+    assert (ckpt / CHECKPOINT_FILE).exists(), "the run wrote no checkpoint before it ended or timed out"
+    time.sleep(0.6)  # an evaluation or two later, mid-run (each evaluation waits 0.5 s)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not out.exists(), "the run finished before it could be killed"
-    subprocess.run(_script(tmp_path, "killed", slow=False)[0], env=env, cwd=ROOT, check=True)  # resume
-    cmd, _, ref = _script(tmp_path, "uninterrupted", slow=False)
+    at_kill = int(serialization.msgpack_restore((ckpt / CHECKPOINT_FILE).read_bytes())["step"])
+    assert 12 <= at_kill < 120 and at_kill % 12 == 0, at_kill
+    assert _steps(killed_steps)[-1] >= at_kill  # the killed run got that far itself
+
+    cmd, _, _, resumed_steps = _script(tmp_path, "killed", slow=False, attempt="resumed")
     subprocess.run(cmd, env=env, cwd=ROOT, check=True)
+    assert _steps(resumed_steps) == list(range(at_kill + 12, 121, 12)), "the rerun did not resume from the checkpoint"
+
+    cmd, _, ref, full_steps = _script(tmp_path, "uninterrupted", slow=False)
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True)
+    assert _steps(full_steps) == list(range(12, 121, 12))
     np.testing.assert_array_equal(np.load(out), np.load(ref))
 
 
