@@ -11,6 +11,7 @@ comparison of class-level input syntheses. Features and digits are flattened per
   linear classifier fitted to the digits, :func:`linear_judge`).
 * :func:`cosine_matrix`, :func:`mutual_cosine` — seed 003's measurement (§2, Fig. 2): cosine
   similarity between features, and its mean over the pairs of different classes.
+* :func:`shared_fraction` — how much of the features' energy is one pattern common to every class.
 * :func:`rise_and_fall` — peak, rise, drop and transition point of a measure along training.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = ["class_means", "centred_class_means", "cosine_matrix", "class_contrast", "template_identification",
-           "linear_judge", "judge_identification", "mutual_cosine", "Trajectory", "rise_and_fall"]
+           "linear_judge", "judge_identification", "mutual_cosine", "shared_fraction", "Trajectory", "rise_and_fall"]
 
 
 def _rows(a: Any, name: str) -> np.ndarray:
@@ -161,6 +162,18 @@ def mutual_cosine(features: Any) -> float:
     c = cosine_matrix(features)
     k = len(c)
     return float((c.sum() - np.trace(c)) / (k * (k - 1)))
+
+
+def shared_fraction(features: Any) -> float:
+    """‖f̄‖² / mean_c ‖f_c‖², with f̄ the mean feature: the share of the features' energy that is
+    one pattern common to every class (0 when the features cancel on average, 1 when all are equal).
+
+    >>> shared_fraction([[1., 1.], [1., -1.]]), shared_fraction([[2., 0.], [2., 0.]])
+    (0.5, 1.0)
+    """
+    f = _rows(features, "features")
+    energy = np.mean(np.sum(f * f, axis=1))
+    return float(np.sum(f.mean(axis=0) ** 2) / energy) if energy > 0 else 0.0
 
 
 class Trajectory(NamedTuple):
