@@ -165,9 +165,11 @@ def stacked_route_features(route: str, model: Network):
 
 def measure(features, reader: Reader) -> dict:
     """E, template and judge identification, mutual cosine of one network's ten features; E of the
-    class-specific parts (each feature minus the ten features' mean) and the shared part's share."""
+    class-specific parts (each feature minus the ten features' mean), the shared part's share, and
+    E against the wrong classes' patterns (class c read as c + 1: a control)."""
     f = np.asarray(features, np.float64).reshape(len(features), -1)
     return {"explainability": class_contrast(f, reader.patterns),
+            "explainability_wrong_class": class_contrast(f, np.roll(reader.patterns, -1, axis=0)),
             "explainability_specific": class_contrast(f - f.mean(axis=0), reader.patterns),
             "shared_fraction": shared_fraction(f),
             "template_id": template_identification(f, reader.patterns),
@@ -179,7 +181,8 @@ class Architecture(NamedTuple):
     """One architecture trained with one rule, K seeds, measured at every snapshot.
 
     ``accuracy`` (%) is (snapshots, K); ``measures[route][name]`` is (snapshots, K);
-    ``features[route]`` is (snapshots, K, 10, 784) float32.
+    ``features[route]`` is (snapshots, K, 10, 784) float32; ``params`` is ``{step: stacked params}``
+    when kept (else empty).
     """
 
     rule: str
@@ -189,17 +192,19 @@ class Architecture(NamedTuple):
     accuracy: np.ndarray
     measures: dict
     features: dict
+    params: dict
 
 
-def run_architecture(rule: str, hidden: int, depth: int, *, keys: jax.Array, data, reader: Reader,
-                     snapshot_steps: Sequence[int]) -> Architecture:
-    """Trains K seeds of one architecture and measures all three routes at every snapshot."""
+def run_architecture(rule: str, hidden: int, depth: int, *, keys: jax.Array, train: tuple, test: tuple,
+                     reader: Reader, snapshot_steps: Sequence[int], keep_params: bool = False) -> Architecture:
+    """Trains K seeds (one per key) of one architecture with ``rule`` and measures the three routes'
+    features and the test accuracy at every snapshot step."""
     model = network(rule, hidden, depth)
-    train = (np.asarray(data.train_x), np.asarray(data.train_y))
+    train = (np.asarray(train[0]), np.asarray(train[1]))
     snaps = train_stacked(rule, model, keys, train, lr=learning_rate(hidden), total_steps=max(snapshot_steps),
                           snapshot_steps=snapshot_steps)
     steps = tuple(sorted(snaps))
-    test_x, test_y = np.asarray(data.test_x), np.asarray(data.test_y)
+    test_x, test_y = np.asarray(test[0]), np.asarray(test[1])
     accuracy = np.stack([100 * np.mean(predict_stacked(model, snaps[s], test_x) == test_y, axis=1) for s in steps])
     features, measures = {}, {}
     for route in ROUTES:
@@ -207,4 +212,4 @@ def run_architecture(rule: str, hidden: int, depth: int, *, keys: jax.Array, dat
         features[route] = np.stack(per_snap)
         rows = [[measure(f, reader) for f in snap] for snap in per_snap]
         measures[route] = {name: np.array([[r[name] for r in snap] for snap in rows]) for name in rows[0][0]}
-    return Architecture(rule, hidden, depth, steps, accuracy, measures, features)
+    return Architecture(rule, hidden, depth, steps, accuracy, measures, features, snaps if keep_params else {})
