@@ -28,7 +28,6 @@ import numpy as np
 
 from jaxprobe.data import mnist
 from jaxprobe.data.sampling import balanced_indices
-from jaxprobe.probes.target_propagation import class_features
 from jaxprobe.report import Report, experiment_parser
 from jaxprobe.studies.seed003 import claims, figures, protocol as P, tables
 
@@ -51,15 +50,6 @@ FULL = Config(hidden=P.HIDDEN, depths=P.DEPTHS, seeds_gtp=3, seeds_bp=2, epochs=
 QUICK = Config(hidden=(16, 128), depths=(1,), seeds_gtp=2, seeds_bp=2, epochs=(0, 0.5, 1, 3, 10), n_test=1000)
 
 
-def _timed_features(model, params):
-    start = time.perf_counter()
-    class_features(model, params, tau=P.TAU, steps=P.PROPAGATION_STEPS).block_until_ready()
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    class_features(model, params, tau=P.TAU, steps=P.PROPAGATION_STEPS).block_until_ready()
-    return first, time.perf_counter() - start
-
-
 def main(argv=None):
     args = experiment_parser("seed003_target_propagation", __doc__.splitlines()[0]).parse_args(argv)
     cfg, mode = (FULL, "full") if args.full else (QUICK, "quick")
@@ -75,7 +65,7 @@ def main(argv=None):
         epoch_index = {e: i for i, e in enumerate(cfg.epochs)}
         big = P.network("gtp", 1024, 3)
         with report.stage("class features of 784-1024×3-10 (one compiled call)"):
-            compile_and_run, run = _timed_features(big, big.init(jax.random.key(args.seed)))
+            compile_and_run, run = P.time_class_features(big, big.init(jax.random.key(args.seed)))
         report.metric("features_1024x3_first_call_s", compile_and_run)
         report.metric("features_1024x3_s", run)
 
@@ -146,26 +136,11 @@ def main(argv=None):
         report.table(*tables.routes_table(sweep, P.ROUTES))
         report.table(*tables.sweep_table(sweep))
         report.table(*tables.seed_accuracy_table(sweep, epoch_index))
-        report.table(*_extraction_table(arch, cfg, reader, (i, j)))
+        report.table(*tables.extraction_table(arch, cfg.extraction, reader, (i, j)))
         report.text(claims.reading(sweep))
         for name, value in tables.metrics(sweep).items():
             report.metric(name, value)
     return 0
-
-
-def _extraction_table(arch, cfg, reader, snapshots):
-    """E and mutual cosine of 784-128-10's GTP features under other extraction settings (seed 0)."""
-    model = P.network("gtp", 128, 1)
-    rows = []
-    for start, tau, steps in cfg.extraction:
-        cells = []
-        for n in snapshots:
-            params = jax.tree.map(lambda a: a[0], arch.params[arch.steps[n]])
-            m = P.measure(class_features(model, params, tau=tau, steps=steps, start=start), reader)
-            cells += [f"{m['explainability']:.2f}", f"{m['mutual_cosine']:.2f}"]
-        rows.append([start, tau, steps] + cells)
-    return ("Extraction settings: the GTP features of 784-128-10 (seed 0) near 85.88 % and at the last snapshot",
-            ["start", "τ", "steps per layer", "E near 85.88 %", "mutual near 85.88 %", "E last", "mutual last"], rows)
 
 
 if __name__ == "__main__":

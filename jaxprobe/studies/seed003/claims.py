@@ -122,7 +122,7 @@ def nearest_snapshot(accuracy: np.ndarray, target: float) -> np.ndarray:
     """Per seed, the snapshot index whose accuracy is nearest ``target``: ``accuracy`` is (snapshots, K).
 
     >>> nearest_snapshot(np.array([[10., 20.], [80., 86.], [90., 95.]]), 85.88).tolist()
-    [1, 1]
+    [2, 1]
     """
     return np.argmin(np.abs(np.asarray(accuracy) - target), axis=0)
 
@@ -275,4 +275,13 @@ def reading(sweep: Mapping) -> str:
         text += "The class-specific parts lose their resemblance to the classes as well."
     else:
         text += "E does not fall by the margin here."
+    bp = sweep.get(("bp", 128, 1))
+    if bp is not None:
+        g = bp.measures["gtp"]
+        e, spec, shared = g["explainability"][-1].mean(), g["explainability_specific"][-1].mean(), g["shared_fraction"][-1].mean()
+        text += (f" On the back-propagation-trained 784-128-10 (one-hot at the logits) the GTP features end at E = {e:.2f} "
+                 f"with {shared:.2f} of their energy shared by all classes, while their class-specific parts score "
+                 f"E = {spec:.2f}")
+        text += (": there the common pattern alone hides the classes." if spec - e >= C.MARGIN and shared >= 0.5
+                 else ".")
     return text

@@ -46,7 +46,7 @@ def feature_rows_figure(rows: Sequence[tuple], with_cosine: bool = True):
         for c in range(10):
             _image(axes[r, start + c], feats[c], str(c) if r == 0 else None)
     if with_cosine:
-        fig.colorbar(im, ax=axes[:, 0].tolist(), fraction=0.05, pad=0.02, shrink=0.8)
+        fig.colorbar(im, ax=axes[:, -1].tolist(), fraction=0.05, pad=0.04, shrink=0.8, label="cosine")
     return fig
 
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache, partial
 from typing import NamedTuple, Sequence
 
@@ -38,7 +39,7 @@ from jaxprobe.train import fit
 __all__ = ["HIDDEN", "DEPTHS", "BATCH", "TAU", "PROPAGATION_STEPS", "START", "BASE_LEARNING_RATE", "RULES",
            "ROUTES", "ASCENT_STEPS", "ASCENT_RATE", "ASCENT_PENALTY", "SEED_ACCURACIES", "network",
            "learning_rate", "epoch_steps", "Reader", "make_reader", "train_stacked", "route_features",
-           "stacked_route_features",
+           "stacked_route_features", "time_class_features",
            "measure", "Architecture", "run_architecture"]
 
 #: Hidden sizes and depths of seed 003 §3 and Appendix A.
@@ -155,6 +156,17 @@ def route_features(route: str, model: Network, params) -> jax.Array:
     if route == "ascent":
         return _ascent(model, params, classes)
     raise ValueError(f"route={route!r} is not known; choose one of {', '.join(map(repr, ROUTES))}.")
+
+
+def time_class_features(model: Network, params) -> tuple[float, float]:
+    """Seconds of :func:`class_features` (this study's settings): the first call (compilation
+    included) and a second one (the compiled call alone)."""
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        class_features(model, params, tau=TAU, steps=PROPAGATION_STEPS, start=START).block_until_ready()
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
 
 
 @lru_cache(maxsize=None)
