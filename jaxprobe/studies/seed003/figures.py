@@ -46,7 +46,8 @@ def feature_rows_figure(rows: Sequence[tuple], with_cosine: bool = True):
         for c in range(10):
             _image(axes[r, start + c], feats[c], str(c) if r == 0 else None)
     if with_cosine:
-        fig.colorbar(im, ax=axes[:, -1].tolist(), fraction=0.05, pad=0.04, shrink=0.8, label="cosine")
+        fig.subplots_adjust(right=0.9)
+        fig.colorbar(im, cax=fig.add_axes([0.915, 0.25, 0.008, 0.5]), label="cosine")
     return fig
 
 
