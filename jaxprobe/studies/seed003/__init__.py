@@ -1,0 +1,1 @@
+"""Study: seed 003 (de Souza Farias & Maziero), class features by gradient target propagation."""
