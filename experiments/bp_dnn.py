@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from jaxprobe.analysis.tsne import embed
+from jaxprobe.analysis.verdicts import mark_smoke_test
 from jaxprobe.data import mnist
 from jaxprobe.data.sampling import balanced_indices
 from jaxprobe.probes.activations import encoder_decoder_features
@@ -153,7 +154,7 @@ def main(argv=None):
             on_ink=on_ink, on_ink_untrained=on_ink0, near_ink=measures.near_ink_area(cx), n_maps=n_corr,
             seed_accuracy=P.SEED_ACCURACY, n_hidden=H))
         if not args.full:
-            rows = claims.smoke_test(rows, smoke)
+            rows = mark_smoke_test(rows, smoke)
         for row in rows:
             report.claim(row.criterion, row.ours, row.seed, row.verdict, control=row.control,
                          control_verdict=row.control_outcome, note=row.note)

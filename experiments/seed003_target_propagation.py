@@ -26,6 +26,7 @@ matplotlib.use("Agg")
 import jax
 import numpy as np
 
+from jaxprobe.analysis.verdicts import mark_smoke_test
 from jaxprobe.data import mnist
 from jaxprobe.data.sampling import balanced_indices
 from jaxprobe.report import Report, experiment_parser
@@ -100,7 +101,7 @@ def main(argv=None):
 
         rows = claims.evaluate(sweep, epoch_index, full_mnist=n_train >= 60_000, n_train=n_train)
         if not args.full:
-            rows = claims.smoke_test(rows, f"quick mode: {len(sweep)} networks, {steps[-1]} steps")
+            rows = mark_smoke_test(rows, f"quick mode: {len(sweep)} networks, {steps[-1]} steps")
         for row in rows:
             report.claim(row.criterion, row.ours, row.seed, row.verdict, control=row.control,
                          control_verdict=row.control_outcome, note=row.note)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jaxprobe.analysis.verdicts import (DOES_NOT_HOLD, HOLDS, NOT_COMPARABLE, NOT_DISCRIMINATING, NOT_MEASURABLE,
-                                        PARTLY)
+                                        PARTLY, mark_smoke_test)
 from jaxprobe.models import mlp
 from jaxprobe.studies.bp_dnn import claims, criteria, measures, protocol, tables
 
@@ -165,7 +165,7 @@ def test_evaluate_judges_every_criterion_once_in_order():
 
 
 def test_smoke_test_marks_only_claims_about_trained_networks():
-    rows = claims.smoke_test(claims.evaluate(synthetic_measurements()), "quick")
+    rows = mark_smoke_test(claims.evaluate(synthetic_measurements()), "quick")
     for row in rows:
         assert row.note.startswith("smoke test (quick)") == row.criterion.trained
 

@@ -7,7 +7,8 @@ import pytest
 
 import jaxprobe as jp
 from jaxprobe.analysis.explainability import class_contrast, rise_and_fall
-from jaxprobe.analysis.verdicts import DOES_NOT_HOLD, HOLDS, NOT_DISCRIMINATING, NOT_MEASURABLE, PARTLY
+from jaxprobe.analysis.verdicts import (DOES_NOT_HOLD, HOLDS, NOT_DISCRIMINATING, NOT_MEASURABLE, PARTLY,
+                                        mark_smoke_test)
 from jaxprobe.studies.seed003 import claims, criteria as C, protocol as P
 from jaxprobe.studies.seed003.gtp import fit_gtp, gtp_gradients, sigmoid_network
 
@@ -144,7 +145,7 @@ def test_claims_fail_on_a_sweep_that_does_not():
 def test_a_claim_whose_control_also_holds_is_not_discriminating():
     row = claims.ClaimRow(C.PHASES, "", "", HOLDS, "control", PARTLY)
     assert row.verdict == NOT_DISCRIMINATING
-    assert claims.smoke_test([row], "quick")[0].note == "smoke test (quick)"
+    assert mark_smoke_test([row], "quick")[0].note == "smoke test (quick)"
 
 
 def test_half_drop_accuracy_is_read_where_e_is_half_way_down():

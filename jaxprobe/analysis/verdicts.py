@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, NamedTuple, Optional, Sequence
 
 HOLDS = "holds"
 PARTLY = "partly"
@@ -163,3 +163,42 @@ def count_outcomes(verdicts: Sequence[str]) -> dict[str, int]:
     """
     counts = Counter(check_verdict("verdicts", v) for v in verdicts)
     return {v: int(counts.get(v, 0)) for v in VERDICTS}
+
+
+class ClaimRow(NamedTuple):
+    """A claim judged on the real run (``outcome``) and on its negative control (``control_outcome``).
+
+    ``ours``/``seed`` are the two numbers as text; ``control`` the control's numbers (None when no
+    control applies). :attr:`verdict` combines the two outcomes with :func:`with_control`.
+
+    >>> crit = Criterion("c", "words", "§1", "m", holds="≥ 1")
+    >>> ClaimRow(crit, "1.2", "1", "holds", "0.9", "holds").verdict
+    'not discriminating'
+    """
+
+    criterion: Criterion
+    ours: str
+    seed: str
+    outcome: str
+    control: Optional[str] = None
+    control_outcome: Optional[str] = None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """The outcome, or "not discriminating" when the control also (partly) holds."""
+        return with_control(self.outcome, self.control_outcome)
+
+
+def mark_smoke_test(rows: Sequence[ClaimRow], reason: str) -> list[ClaimRow]:
+    """Marks the rows whose criterion concerns trained networks as a smoke test, giving ``reason``.
+
+    Quick runs train too little to judge such claims; their rows say so in the note.
+
+    >>> crit = Criterion("c", "words", "§1", "m", holds="≥ 1")
+    >>> mark_smoke_test([ClaimRow(crit, "1", "1", "holds")], "quick mode")[0].note
+    'smoke test (quick mode)'
+    """
+    return [r._replace(note=f"smoke test ({reason})" + (f"; {r.note}" if r.note else ""))
+            if r.criterion.trained else r for r in rows]
+

@@ -26,8 +26,8 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence
 import numpy as np
 
 from jaxprobe.analysis.stats import monotone_decreasing
-from jaxprobe.analysis.verdicts import (DOES_NOT_HOLD, HOLDS, NOT_COMPARABLE, NOT_MEASURABLE, PARTLY, Criterion,
-                                        at_most, share, with_control)
+from jaxprobe.analysis.verdicts import (DOES_NOT_HOLD, HOLDS, NOT_COMPARABLE, NOT_MEASURABLE, PARTLY, ClaimRow,
+                                        Criterion, at_most, share, with_control)
 from jaxprobe.studies.bp_dnn import criteria as C
 
 __all__ = [
@@ -36,31 +36,12 @@ __all__ = [
     "cosine_outcome", "guided_outcome", "identity_outcome", "accuracy", "targets_discriminant",
     "higher_layers", "targets_sharpen", "z1_grows", "z1_meets_target", "features_at_init", "features_after",
     "direct_losses", "cosine_close", "guided_readable", "guided_is_guided_backprop", "fig8_patterns",
-    "evaluate", "smoke_test", "discriminance_reading",
+    "evaluate", "discriminance_reading",
 ]
 
 Pair = Sequence[float]  # (k-NN accuracy, silhouette)
 
 
-class ClaimRow(NamedTuple):
-    """A claim judged on the real run and on its negative control.
-
-    ``outcome`` is the criterion on the real run, ``control_outcome`` on the control (None when no
-    control applies); :attr:`verdict` combines them.
-    """
-
-    criterion: Criterion
-    ours: str
-    seed: str
-    outcome: str
-    control: Optional[str] = None
-    control_outcome: Optional[str] = None
-    note: str = ""
-
-    @property
-    def verdict(self) -> str:
-        """The outcome, or "not discriminating" when the control also (partly) holds."""
-        return with_control(self.outcome, self.control_outcome)
 
 
 # ---------------------------------------------------------------------------------------- outcomes
@@ -403,16 +384,6 @@ def evaluate(m: Measurements) -> list[ClaimRow]:
     ]
 
 
-def smoke_test(rows: Sequence[ClaimRow], reason: str) -> list[ClaimRow]:
-    """Marks the rows whose criterion concerns trained networks as a smoke test, giving ``reason``.
-
-    >>> from jaxprobe.studies.bp_dnn import criteria
-    >>> row = ClaimRow(criteria.FEATURES_AFTER, "0.3", "discriminant", "holds")
-    >>> smoke_test([row], "quick mode")[0].note
-    'smoke test (quick mode)'
-    """
-    return [r._replace(note=f"smoke test ({reason})" + (f"; {r.note}" if r.note else ""))
-            if r.criterion.trained else r for r in rows]
 
 
 def discriminance_reading(disc: Mapping, snap_steps: Sequence[int], n_hidden: int = 5) -> str:

@@ -19,32 +19,18 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from jaxprobe.analysis.explainability import rise_and_fall
-from jaxprobe.analysis.verdicts import (NOT_COMPARABLE, NOT_MEASURABLE, Criterion, at_least, at_most, share,
-                                        with_control)
+from jaxprobe.analysis.verdicts import (NOT_COMPARABLE, NOT_MEASURABLE, ClaimRow, Criterion, at_least, at_most,
+                                        share, with_control)
 from jaxprobe.studies.seed003 import criteria as C
 
 __all__ = ["ClaimRow", "accuracy_outcome", "identified_outcome", "transition_outcome", "phases_outcome",
            "transition_accuracy_outcome", "resist_outcome", "agree_outcome", "nearest_snapshot",
-           "falls", "fig_snapshots", "evaluate", "smoke_test", "reading"]
+           "falls", "fig_snapshots", "evaluate", "reading"]
 
 FIG1_ACCURACY, FIG2_ACCURACY = 85.88, 94.86
 SMALL, LARGE = (8, 16), (512, 1024)
 
 
-class ClaimRow(NamedTuple):
-    """A claim judged on the run (``outcome``) and on its control (``control_outcome``, or None)."""
-
-    criterion: Criterion
-    ours: str
-    seed: str
-    outcome: str
-    control: Optional[str] = None
-    control_outcome: Optional[str] = None
-    note: str = ""
-
-    @property
-    def verdict(self) -> str:
-        return with_control(self.outcome, self.control_outcome)
 
 
 # ---------------------------------------------------------------------------------------- outcomes
@@ -246,10 +232,6 @@ def evaluate(sweep: Mapping, epoch_index: Mapping[int, int], full_mnist: bool, n
             phases_row(sweep), transition_row(sweep), resist_row(sweep), agree_row(sweep)]
 
 
-def smoke_test(rows: Sequence[ClaimRow], reason: str) -> list:
-    """Marks the rows whose criterion concerns trained networks as a smoke test, giving ``reason``."""
-    return [r._replace(note=f"smoke test ({reason})" + (f"; {r.note}" if r.note else ""))
-            if r.criterion.trained else r for r in rows]
 
 
 def reading(sweep: Mapping) -> str:
