@@ -192,7 +192,9 @@ def _check_trace(model: Network, trace) -> None:
 
 def _check_outputs(ok) -> None:
     """The flow's outputs are finite (inputs, parameters and signals were checked before)."""
-    validation.error_if(~ok, "the flow produced NaN or infinite values although x, params and the signal are "
+    if validation.is_concrete(ok) and bool(ok):
+        return
+    validation.error_if(jnp.logical_not(ok), "the flow produced NaN or infinite values although x, params and the signal are "
                              "finite: the forward or backward pass overflowed float32 (|x| or the weights too "
                              "large), or a custom rule returned NaN; rescale x (e.g. to [0, 1]).")
 
