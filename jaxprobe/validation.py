@@ -90,9 +90,13 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def dtype_of(x) -> np.dtype:
-    """The dtype of an array, a tracer, a scalar or a nested list."""
-    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+def dtype_of(x):
+    """The dtype of an array, a tracer, a scalar or a nested list (JAX's key dtypes included)."""
+    dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:  # an extended dtype, e.g. the key<fry> of jax.random.key
+        return dtype
 
 
 def is_floating(dtype) -> bool:
@@ -178,7 +182,7 @@ def check_index(name: str, value, size: int, what: str) -> None:
     """``value`` (int or int array) must lie in ``[0, size)``; on a tracer a traced check."""
     check_array_like(name, value)
     dtype = dtype_of(value)
-    if dtype == np.bool_ or not np.issubdtype(dtype, np.integer):
+    if dtype == np.bool_ or not jnp.issubdtype(dtype, jnp.integer):
         raise TypeError(f"{name} must be an integer {what}, got dtype {dtype}; pass integers, "
                         f"e.g. {name}.astype('int32').")
     if is_concrete(value):
@@ -210,7 +214,7 @@ def is_integer_value(value) -> bool:
     if isinstance(value, (int, np.integer)):
         return True
     return (hasattr(value, "dtype") and is_concrete(value) and np.ndim(value) == 0
-            and np.issubdtype(dtype_of(value), np.integer))
+            and jnp.issubdtype(dtype_of(value), jnp.integer))
 
 
 def check_int(name: str, value, *, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
@@ -243,7 +247,7 @@ def check_number(name: str, value, *, minimum: Optional[float] = None, strict: b
     if isinstance(value, (bool, np.bool_)) or not (
             isinstance(value, (int, float, np.integer, np.floating))
             or (hasattr(value, "dtype") and is_concrete(value) and np.ndim(value) == 0
-                and np.issubdtype(dtype_of(value), np.number))):
+                and jnp.issubdtype(dtype_of(value), jnp.number))):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
     value = float(value)
     if not np.isfinite(value):
