@@ -39,6 +39,7 @@ def _check_logits_and_labels(logits, labels) -> None:
         raise ValueError(f"logits of shape {shape} hold no examples: a mean over an empty batch is undefined; "
                          f"pass at least one example.")
     validation.check_index("labels", labels, shape[-1], "class label")
+    validation.check_finite("logits", logits)
 
 
 def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
@@ -52,7 +53,8 @@ def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
       The mean loss, a scalar.
 
     Raises:
-      ValueError: labels of another shape (e.g. (N, 1)), out of 0..C-1, or an empty batch.
+      ValueError: labels of another shape (e.g. (N, 1)), out of 0..C-1, an empty batch, or NaN or
+        infinite logits (a traced check under jit/vmap).
       TypeError: non-floating logits or non-integer labels.
 
     >>> float(softmax_cross_entropy(jnp.zeros((2, 4)), jnp.array([0, 3])))  # log 4
@@ -86,7 +88,7 @@ def fp_direct_loss(model: Network, params, layer: int, o_prev: jax.Array, target
       ValueError / TypeError: a layer outside 1..L, parameters of another network, or ``o_prev``
         and ``target`` that do not have layer l's shapes and the same batch.
     """
-    layer, batched = _check_direct_loss_arguments(model, params, layer, o_prev, target)
+    layer, o_prev, target, batched = _check_direct_loss_arguments(model, params, layer, o_prev, target)
     o_prev, target = jax.lax.stop_gradient(o_prev), jax.lax.stop_gradient(target)
     affine = lambda o: model.stage_affine(params, layer, o)
     z = jax.vmap(affine)(o_prev) if batched else affine(o_prev)
@@ -98,7 +100,7 @@ def bp_direct_loss(model: Network, params, layer: int, o_prev: jax.Array, target
 
     Args and Raises: as :func:`fp_direct_loss`.
     """
-    layer, batched = _check_direct_loss_arguments(model, params, layer, o_prev, target)
+    layer, o_prev, target, batched = _check_direct_loss_arguments(model, params, layer, o_prev, target)
     o_prev, target = jax.lax.stop_gradient(o_prev), jax.lax.stop_gradient(target)
 
     def one(o, t):
@@ -111,8 +113,9 @@ def bp_direct_loss(model: Network, params, layer: int, o_prev: jax.Array, target
     return one(o_prev, target)
 
 
-def _check_direct_loss_arguments(model: Network, params, layer, o_prev, target) -> tuple[int, bool]:
-    """The layer as an int and whether the constants are a batch; clear errors otherwise."""
+def _check_direct_loss_arguments(model: Network, params, layer, o_prev, target) -> tuple:
+    """(layer as an int, o_prev and target as float arrays, whether they are a batch); clear
+    errors otherwise."""
     layer = model.check_layer(layer)
     model.check_params(params, finite=False)
     validation.check_floating("o_prev", o_prev)
@@ -123,7 +126,9 @@ def _check_direct_loss_arguments(model: Network, params, layer, o_prev, target) 
     if tuple(np.shape(target)) != expected:
         raise ValueError(f"target has shape {tuple(np.shape(target))}, expected {expected}: z_{layer}'s shape"
                          + (" with o_prev's batch size" if batched else "") + " (the õ_l of the same example(s)).")
-    return layer, batched
+    validation.check_finite("o_prev", o_prev)
+    validation.check_finite("target", target)
+    return layer, validation.as_float32(o_prev), validation.as_float32(target), batched
 
 
 def _input_shape(model: Network, layer: int) -> tuple:

@@ -347,6 +347,7 @@ ActivationSpec = Union[str, Sequence[str]]
 
 def _per_layer(activation: ActivationSpec, n: int) -> list:
     if isinstance(activation, str):
+        validation.check_choice("activation", activation, tuple(ACTIVATIONS))  # even when no layer uses it
         return [activation] * n
     if not isinstance(activation, (tuple, list)):
         raise TypeError(f"activation must be a name or a list of names, got {type(activation).__name__}.")
