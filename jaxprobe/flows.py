@@ -7,7 +7,10 @@ z_k (``targets``, the õ_k of seed 000) and at every activation o_k (``reconstru
 seed 000; index 0 is input space).
 
 Every public function takes one example or a batch (leading axis N), checks its arguments, and
-runs a jit-compiled, vmapped core. All are jit-able (``model``, ``layer`` and ``rule`` static) and
+runs a jit-compiled, vmapped core. Wrong arguments raise ``ValueError``/``TypeError`` naming the
+argument; NaN inputs, parameters or signals, out-of-range labels or units, and outputs that
+overflow float32 are refused too, also when the flows run under the caller's ``jit``/``vmap``
+(traced checks, see ``jaxprobe.validation``). All are jit-able (``model``, ``layer`` and ``rule`` static) and
 vmap-able over inputs, target units and stacked parameters.
 """
 
@@ -93,11 +96,6 @@ def _walk(model, params, trace, signal, layer, rule, start, to_layer, backward_p
     return FlowResult(tuple(reversed(targets)), tuple(reversed(recons)))
 
 
-def _all_finite(tree) -> jax.Array:
-    """One boolean: every value of every leaf is finite (fused into the compiled core)."""
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
-
-
 # ------------------------------------------------------------------ jit-compiled cores (one example)
 def _one_hot(model: Network, label):
     return jax.nn.one_hot(label, model.n_classes, dtype=jnp.float32)
@@ -107,7 +105,7 @@ def _one_hot(model: Network, label):
 def _flow_core(model, params, x, signal, layer, rule, start, to_layer, backward_params):
     trace = model.trace_one(params, x)
     res = _walk(model, params, trace, signal, layer, rule, start, to_layer, backward_params)
-    return res, _all_finite(res)
+    return res, validation.all_finite(res)
 
 
 def _top_flow_one(model, params, x, label, rule, from_prediction):
@@ -121,7 +119,7 @@ def _top_flow_one(model, params, x, label, rule, from_prediction):
 @partial(jax.jit, static_argnames=("model", "rule", "from_prediction"))
 def _top_flow_batch(model, params, x, labels, rule, from_prediction):
     res = chunked_vmap(lambda xi, li: _top_flow_one(model, params, xi, li, rule, from_prediction), x, labels)
-    return res, _all_finite(res)
+    return res, validation.all_finite(res)
 
 
 @partial(jax.jit, static_argnames=("model", "rule", "absolute"))
@@ -131,7 +129,7 @@ def _attribution_batch(model, params, x, labels, rule, absolute):
         rec = _top_flow_one(model, params, xi, li, rule, False).reconstructions[0]
         return jnp.abs(rec) if absolute else rec
     res = chunked_vmap(one, x, labels)
-    return res, _all_finite(res)
+    return res, validation.all_finite(res)
 
 
 def _unit_signal(model, trace, layer, unit, weight_by_activation):
@@ -151,7 +149,7 @@ def _neuron_flow_batch(model, params, x, units, layer, rule, weight_by_activatio
     fn = partial(_neuron_flow_one, model, layer=layer, rule=rule,
                  weight_by_activation=weight_by_activation, backward_params=backward_params)
     res = chunked_vmap(lambda xi, ui: fn(params, xi, ui), x, units)
-    return res, _all_finite(res)
+    return res, validation.all_finite(res)
 
 
 # ------------------------------------------------------------------ argument checks

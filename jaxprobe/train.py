@@ -175,10 +175,6 @@ def _loss(model, params, x, y):
     return softmax_cross_entropy(model.apply(params, x), y)
 
 
-def _all_finite(tree) -> jax.Array:
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
-
-
 @partial(jax.jit, static_argnames=("model", "optimizer"))
 def _run_steps(model, optimizer, params, opt_state, x, y, indices, count):
     """The first ``count`` rows of ``indices`` as SGD steps; returns the new state, the mean loss
@@ -197,7 +193,7 @@ def _run_steps(model, optimizer, params, opt_state, x, y, indices, count):
         loss, grads = jax.value_and_grad(partial(_loss, model))(p, x[idx], y[idx])
         updates, s = optimizer.update(grads, s, p)
         p = optax.apply_updates(p, updates)
-        finite = jnp.isfinite(loss) & _all_finite(p)
+        finite = jnp.isfinite(loss) & validation.all_finite(p)
         return p, s, total + loss, jnp.where((bad < 0) & ~finite, i, bad)
 
     params, opt_state, total, bad = jax.lax.fori_loop(

@@ -85,6 +85,16 @@ def error_if(flag, message: str) -> None:
 
 
 # --------------------------------------------------------------------------- arrays
+def all_finite(tree) -> jax.Array:
+    """One boolean: every value of every array leaf of ``tree`` is finite (jit-able; XLA fuses it
+    into the computation that produced the leaves).
+
+    >>> bool(all_finite({"a": jnp.ones(3), "b": (jnp.array([1.0, jnp.inf]),)}))
+    False
+    """
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
+
+
 def is_concrete(x) -> bool:
     """True when ``x`` holds values (not a tracer inside ``jit``/``vmap``/``grad``)."""
     return not isinstance(x, jax.core.Tracer)
