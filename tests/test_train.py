@@ -393,3 +393,25 @@ def test_bfloat16_training_data_train_like_float32():
     a = fit(MODEL, MODEL.init(jax.random.key(0)), (xb, y), **kw)
     b = fit(MODEL, MODEL.init(jax.random.key(0)), (np.asarray(xb, np.float32), y), **kw)
     assert _close(a.params, b.params)
+
+
+def _poison_at(step: int) -> optax.GradientTransformation:
+    """SGD that sets the first hidden bias to −inf at ``step`` (0-based): a dead ReLU unit, so the
+    loss stays finite and only the parameters show it."""
+    def update(grads, count, params=None):
+        upd = jax.tree.map(lambda g: -0.05 * g, grads)
+        bias = jnp.where(count == step, upd[0]["bias"].at[0].set(-jnp.inf), upd[0]["bias"])
+        return (dict(upd[0], bias=bias),) + tuple(upd[1:]), count + 1
+    return optax.GradientTransformation(lambda p: jnp.zeros((), jnp.int32), update)
+
+
+def test_non_finite_parameters_behind_a_finite_loss_are_found_at_their_step():
+    x, y = _data()
+    kw = dict(key=jax.random.key(1), batch_size=20, progress=False, optimizer=_poison_at(6))
+    params = MODEL.init(jax.random.key(0))
+    with pytest.raises(jp.train.NonFiniteError, match=r"non-finite at step 7:") as err:
+        fit(MODEL, params, (x, y), steps=10, **kw)
+    assert err.value.step == 7
+    res = fit(MODEL, params, (x, y), steps=10, on_nonfinite="stop", **kw)
+    assert int(res.nonfinite_step) == 7 and res.steps_done == 6
+    assert _close(res.params, fit(MODEL, params, (x, y), steps=6, **kw).params)
