@@ -13,6 +13,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if __package__ in (None, ""):
+    sys.path.insert(0, str(HERE.parent))
+
+from jaxprobe.report.section import ensure_writable  # noqa: E402
 
 
 def available() -> dict[str, Path]:
@@ -43,6 +47,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     names = args.only or list(available())
     modules = {name: load(name) for name in names}  # fail on unknown names before running anything
+    try:
+        ensure_writable(args.out)  # before hours of work, not after
+    except PermissionError as err:
+        print(f"!! {err}", file=sys.stderr)
+        return 2
+    index = args.out / "index.html"
+    started = time.time()
     failed = []
     for name, module in modules.items():
         start = time.perf_counter()
@@ -53,7 +64,11 @@ def main(argv=None) -> int:
             failed.append(name)
             print(f"!! {name} failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
         print(f"== {name} done in {time.perf_counter() - start:.1f} s", flush=True)
-    print(f"report: {args.out / 'index.html'}")
+    if index.is_file() and index.stat().st_mtime >= started - 1:
+        print(f"report: {index}")
+    else:
+        print(f"!! no report was written to {index}", file=sys.stderr)
+        failed = failed or ["report"]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -7,7 +7,10 @@ z_k (``targets``, the õ_k of seed 000) and at every activation o_k (``reconstru
 seed 000; index 0 is input space).
 
 Every public function takes one example or a batch (leading axis N), checks its arguments, and
-runs a jit-compiled, vmapped core. All are jit-able (``model``, ``layer`` and ``rule`` static) and
+runs a jit-compiled, vmapped core. Wrong arguments raise ``ValueError``/``TypeError`` naming the
+argument; NaN inputs, parameters or signals, out-of-range labels or units, and outputs that
+overflow float32 are refused too, also when the flows run under the caller's ``jit``/``vmap``
+(traced checks, see ``jaxprobe.validation``). All are jit-able (``model``, ``layer`` and ``rule`` static) and
 vmap-able over inputs, target units and stacked parameters.
 """
 
@@ -49,14 +52,33 @@ def run_flow(
     to_layer: int = 0,
     backward_params: Optional[Params] = None,
 ) -> FlowResult:
-    """The engine, for one example whose forward ``trace`` is given.
+    """The engine, for one example whose forward ``trace`` is given (``model.trace_one``).
 
     ``signal`` lives at z_layer (``start='pre'``) or at o_layer (``start='post'``; the rule of
     layer ``layer`` is applied first). The flow stops at o_{to_layer} (0: the input), so
     ``targets[k - to_layer - 1]`` is the signal at z_k and ``reconstructions[k - to_layer]`` the
     signal at o_k. ``backward_params`` replaces the weights of the transposed maps (the
     random-weight flows of seed 004); the pooling switches stay those of ``params``.
+
+    Raises:
+      ValueError / TypeError: ``layer`` outside 1..L, ``to_layer`` outside 0..layer-1, an unknown
+        ``start`` or ``rule``, a batched trace (vmap ``run_flow`` instead), a signal of the wrong
+        shape or dtype, NaN in the signal or the parameters (a traced check under jit/vmap).
     """
+    layer = model.check_layer(layer)
+    to_layer = _check_to_layer(to_layer, layer)
+    get_rule(rule)
+    validation.check_choice("start", start, ("pre", "post"))
+    model.check_params(params)
+    if backward_params is not None:
+        model.check_params(backward_params, name="backward_params")
+    _check_trace(model, trace)
+    signal = _check_signal(model, signal, layer)
+    return _walk(model, params, trace, signal, layer, rule, start, to_layer, backward_params)
+
+
+def _walk(model, params, trace, signal, layer, rule, start, to_layer, backward_params) -> FlowResult:
+    """:func:`run_flow` without the argument checks (the compiled cores call this)."""
     rule_fn = get_rule(rule)
     bparams = params if backward_params is None else backward_params
     stages = model.stages
@@ -82,8 +104,8 @@ def _one_hot(model: Network, label):
 @partial(jax.jit, static_argnames=("model", "layer", "rule", "start", "to_layer"))
 def _flow_core(model, params, x, signal, layer, rule, start, to_layer, backward_params):
     trace = model.trace_one(params, x)
-    return run_flow(model, params, trace, signal, layer=layer, rule=rule, start=start, to_layer=to_layer,
-                    backward_params=backward_params)
+    res = _walk(model, params, trace, signal, layer, rule, start, to_layer, backward_params)
+    return res, validation.all_finite(res)
 
 
 def _top_flow_one(model, params, x, label, rule, from_prediction):
@@ -91,12 +113,13 @@ def _top_flow_one(model, params, x, label, rule, from_prediction):
     trace = model.trace_one(params, x)
     y = _one_hot(model, label)
     signal = jax.nn.softmax(trace.pre[-1]) - y if from_prediction else y
-    return run_flow(model, params, trace, signal, layer=model.n_layers, rule=rule)
+    return _walk(model, params, trace, signal, model.n_layers, rule, "pre", 0, None)
 
 
 @partial(jax.jit, static_argnames=("model", "rule", "from_prediction"))
 def _top_flow_batch(model, params, x, labels, rule, from_prediction):
-    return chunked_vmap(lambda xi, li: _top_flow_one(model, params, xi, li, rule, from_prediction), x, labels)
+    res = chunked_vmap(lambda xi, li: _top_flow_one(model, params, xi, li, rule, from_prediction), x, labels)
+    return res, validation.all_finite(res)
 
 
 @partial(jax.jit, static_argnames=("model", "rule", "absolute"))
@@ -105,7 +128,8 @@ def _attribution_batch(model, params, x, labels, rule, absolute):
     def one(xi, li):
         rec = _top_flow_one(model, params, xi, li, rule, False).reconstructions[0]
         return jnp.abs(rec) if absolute else rec
-    return chunked_vmap(one, x, labels)
+    res = chunked_vmap(one, x, labels)
+    return res, validation.all_finite(res)
 
 
 def _unit_signal(model, trace, layer, unit, weight_by_activation):
@@ -117,37 +141,75 @@ def _unit_signal(model, trace, layer, unit, weight_by_activation):
 def _neuron_flow_one(model, params, x, unit, layer, rule, weight_by_activation, backward_params):
     trace = model.trace_one(params, x)
     signal = _unit_signal(model, trace, layer, unit, weight_by_activation)
-    return run_flow(model, params, trace, signal, layer=layer, rule=rule, start="post",
-                    backward_params=backward_params)
+    return _walk(model, params, trace, signal, layer, rule, "post", 0, backward_params)
 
 
 @partial(jax.jit, static_argnames=("model", "layer", "rule", "weight_by_activation"))
 def _neuron_flow_batch(model, params, x, units, layer, rule, weight_by_activation, backward_params):
     fn = partial(_neuron_flow_one, model, layer=layer, rule=rule,
                  weight_by_activation=weight_by_activation, backward_params=backward_params)
-    return chunked_vmap(lambda xi, ui: fn(params, xi, ui), x, units)
+    res = chunked_vmap(lambda xi, ui: fn(params, xi, ui), x, units)
+    return res, validation.all_finite(res)
 
 
 # ------------------------------------------------------------------ argument checks
-def _check_layer(model: Network, layer) -> int:
-    if not isinstance(layer, (int, np.integer)) or isinstance(layer, bool):
-        raise TypeError(f"layer must be a Python int in 1..{model.n_layers}, got {layer!r}.")
-    if not 1 <= layer <= model.n_layers:
-        raise ValueError(f"layer must be in 1..{model.n_layers} (stages of this network), got {layer}.")
-    return int(layer)
+def _check_to_layer(to_layer, layer: int) -> int:
+    if not validation.is_integer_value(to_layer) or not 0 <= int(to_layer) < layer:
+        raise ValueError(f"to_layer must be an int in 0..{layer - 1} (below layer={layer}), got {to_layer!r}.")
+    return int(to_layer)
+
+
+def _check_signal(model: Network, signal, layer: int) -> jax.Array:
+    """The signal at z_layer / o_layer: floating, of that shape, finite; returned as float32."""
+    validation.check_floating("signal", signal)
+    expected = tuple(model.layer_shapes[layer - 1])
+    if tuple(np.shape(signal)) != expected:
+        raise ValueError(f"signal has shape {tuple(np.shape(signal))}, expected {expected} (z_{layer} of one "
+                         f"example); vmap the flow for a batch of signals.")
+    validation.check_finite("signal", signal)
+    return validation.as_float32(signal)
+
+
+def _check_trace(model: Network, trace) -> None:
+    """The forward trace of one example of this network."""
+    if not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a Trace from model.trace_one(params, x), got {type(trace).__name__}.")
+    if len(trace.pre) != model.n_layers or len(trace.inputs) != model.n_layers:
+        raise ValueError(f"trace has {len(trace.pre)} stages, this network {model.n_layers}; trace it with "
+                         f"this model: model.trace_one(params, x).")
+    for k, (z, shape) in enumerate(zip(trace.pre, model.layer_shapes), start=1):
+        if tuple(np.shape(z)) != tuple(shape):
+            batch = tuple(np.shape(z))[1:] == tuple(shape)
+            raise ValueError(
+                f"trace.pre[{k - 1}] has shape {tuple(np.shape(z))}, expected {tuple(shape)} (z_{k} of one example)"
+                + ("; this trace holds a batch: run_flow takes one example, so vmap it over the batch "
+                   "(jax.vmap(lambda t, s: run_flow(model, params, t, s, ...))(trace, signals))" if batch else "")
+                + "."
+            )
+
+
+def _check_outputs(ok) -> None:
+    """The flow's outputs are finite (inputs, parameters and signals were checked before)."""
+    if validation.is_concrete(ok) and bool(ok):
+        return
+    validation.error_if(jnp.logical_not(ok), "the flow produced NaN or infinite values although x, params and the signal are "
+                             "finite: the forward or backward pass overflowed float32 (|x| or the weights too "
+                             "large), or a custom rule returned NaN; rescale x (e.g. to [0, 1]).")
 
 
 def _batch(model, x, per_example, name, size, what):
     """Validates x and one per-example integer argument; returns batched arrays and a flag."""
     batched = validation.check_input("x", x, model.input_shape)
     validation.check_index(name, per_example, size, what)
-    x = jnp.asarray(x)
+    x = validation.as_float32(x)
     per_example = jnp.asarray(per_example, jnp.int32)
     if not batched:
         if per_example.ndim != 0:
             raise ValueError(f"{name} must be a single integer for one example, got shape {per_example.shape}.")
         return x[None], per_example[None], False
     n = x.shape[0]
+    if n == 0:
+        raise ValueError("x holds no examples (shape (0, ...)); pass at least one example.")
     if per_example.ndim == 0:
         per_example = jnp.broadcast_to(per_example, (n,))
     if per_example.shape != (n,):
@@ -155,7 +217,10 @@ def _batch(model, x, per_example, name, size, what):
     return x, per_example, True
 
 
-def _unbatch(tree, batched):
+def _finish(core_output, batched):
+    """Checks the core's finiteness flag and drops the batch axis of a single example."""
+    tree, ok = core_output
+    _check_outputs(ok)
     return tree if batched else jax.tree.map(lambda a: a[0], tree)
 
 
@@ -168,18 +233,22 @@ def backward_flow(model: Network, params: Params, x, signal, *, layer: Optional[
 
     ``signal`` has the shape of z_layer / o_layer; see ``run_flow`` for ``start``, ``to_layer``
     and ``backward_params``. Vmap it for batches, units or stacked parameters.
+
+    Raises:
+      ValueError / TypeError: as :func:`run_flow`, and for an ``x`` that is not one finite example.
     """
-    layer = model.n_layers if layer is None else _check_layer(model, layer)
-    if not isinstance(to_layer, (int, np.integer)) or not 0 <= to_layer < layer:
-        raise ValueError(f"to_layer must be an int in 0..{layer - 1} (below layer={layer}), got {to_layer!r}.")
+    layer = model.n_layers if layer is None else model.check_layer(layer)
+    to_layer = _check_to_layer(to_layer, layer)
     get_rule(rule)
     validation.check_choice("start", start, ("pre", "post"))
+    model.check_params(params)
     if validation.check_input("x", x, model.input_shape):
         raise ValueError("backward_flow takes one example; vmap it over a batch.")
-    expected = model.layer_shapes[layer - 1]
-    if tuple(np.shape(signal)) != tuple(expected):
-        raise ValueError(f"signal has shape {tuple(np.shape(signal))}, expected {tuple(expected)} (z_{layer}).")
-    return _flow_core(model, params, x, signal, layer, rule, start, int(to_layer), backward_params)
+    signal = _check_signal(model, signal, layer)
+    if backward_params is not None:
+        model.check_params(backward_params, name="backward_params")
+    x = validation.as_float32(x)
+    return _finish(_flow_core(model, params, x, signal, layer, rule, start, to_layer, backward_params), True)
 
 
 def bp_dnn_targets(model: Network, params: Params, x, y) -> FlowResult:
@@ -187,8 +256,9 @@ def bp_dnn_targets(model: Network, params: Params, x, y) -> FlowResult:
 
     ``y`` are integer labels. ``targets[l-1]`` = õ_l; ``reconstructions[0]`` = ∂ℓ/∂x.
     """
+    model.check_params(params)
     x, y, batched = _batch(model, x, y, "y", model.n_classes, "class label")
-    return _unbatch(_top_flow_batch(model, params, x, y, "gradient", True), batched)
+    return _finish(_top_flow_batch(model, params, x, y, "gradient", True), batched)
 
 
 def guided_bp_dnn(model: Network, params: Params, x, y) -> FlowResult:
@@ -196,13 +266,15 @@ def guided_bp_dnn(model: Network, params: Params, x, y) -> FlowResult:
 
     With ReLU it equals guided backprop from the class logit (seed 000's own remark).
     """
+    model.check_params(params)
     x, y, batched = _batch(model, x, y, "y", model.n_classes, "class label")
-    return _unbatch(_top_flow_batch(model, params, x, y, "guided_bp_dnn", False), batched)
+    return _finish(_top_flow_batch(model, params, x, y, "guided_bp_dnn", False), batched)
 
 
 def _attribution(model, params, x, target, rule, absolute=False):
+    model.check_params(params)
     x, target, batched = _batch(model, x, target, "target", model.n_classes, "class index")
-    return _unbatch(_attribution_batch(model, params, x, target, rule, absolute), batched)
+    return _finish(_attribution_batch(model, params, x, target, rule, absolute), batched)
 
 
 def guided_backprop(model: Network, params: Params, x, target) -> jax.Array:
@@ -217,7 +289,7 @@ def deconvnet(model: Network, params: Params, x, target) -> jax.Array:
 
 def saliency(model: Network, params: Params, x, target, abs: bool = True) -> jax.Array:
     """Gradient of the ``target`` logit w.r.t. the input, absolute by default (Captum ``Saliency``)."""
-    return _attribution(model, params, x, target, "gradient", absolute=bool(abs))
+    return _attribution(model, params, x, target, "gradient", absolute=validation.check_bool("abs", abs))
 
 
 def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str | Rule = "deconvnet", *,
@@ -230,14 +302,16 @@ def neuron_flow(model: Network, params: Params, x, layer: int, unit, rule: str |
     the exact filter). ``rule`` is any of ``jaxprobe.rules.RULES``; ``backward_params`` from
     ``random_backward_params`` gives the random-weight flow.
     """
-    layer = _check_layer(model, layer)
+    layer = model.check_layer(layer)
     get_rule(rule)
+    weight_by_activation = validation.check_bool("weight_by_activation", weight_by_activation)
+    model.check_params(params)
     size = int(np.prod(model.layer_shapes[layer - 1]))
     x, unit, batched = _batch(model, x, unit, "unit", size, f"unit index of layer {layer}")
     if backward_params is not None:
-        model.check_params(backward_params)
+        model.check_params(backward_params, name="backward_params")
     res = _neuron_flow_batch(model, params, x, unit, layer, rule, weight_by_activation, backward_params)
-    return _unbatch(res, batched)
+    return _finish(res, batched)
 
 
 def exact_filter(model: Network, params: Params, x, layer: int, unit) -> jax.Array:
@@ -251,7 +325,13 @@ def exact_filter(model: Network, params: Params, x, layer: int, unit) -> jax.Arr
 
 def random_backward_params(key: jax.Array, params: Params) -> Params:
     """Gaussian weights and biases matched in mean and variance to ``params``, leaf by leaf (seed 004 §3)."""
+    validation.check_key("key", key)
     leaves, treedef = jax.tree.flatten(params)
+    if not leaves:
+        raise ValueError("params holds no arrays; pass the parameters a network's init returned.")
+    for i, leaf in enumerate(leaves):
+        validation.check_floating(f"params leaf {i}", leaf)
+        validation.check_finite(f"params leaf {i}", leaf)
     keys = jax.random.split(key, len(leaves))
     drawn = [jnp.mean(w) + jnp.std(w) * jax.random.normal(k, w.shape, w.dtype) for w, k in zip(leaves, keys)]
     return jax.tree.unflatten(treedef, drawn)

@@ -65,10 +65,23 @@ class Stage:
     def __post_init__(self):
         validation.check_choice("kind", self.kind, ("dense", "conv"))
         validation.check_choice("activation", self.activation, tuple(ACTIVATIONS))
-        validation.check_positive("features", self.features, integer=True)
-        validation.check_positive("pool", self.pool, integer=True)
-        if self.kind == "conv" and not self.kernel_size:
+        validation.check_int("features", self.features, minimum=1)
+        validation.check_int("pool", self.pool, minimum=1)
+        kernel_size = _int_tuple("kernel_size", self.kernel_size)
+        if self.kind == "conv" and not kernel_size:
             raise ValueError("kernel_size must be given for a conv stage, e.g. kernel_size=(5,).")
+        if self.kind == "dense" and kernel_size:
+            raise ValueError(f"kernel_size={self.kernel_size!r} is only for conv stages; drop it for a dense stage.")
+        for i, k in enumerate(kernel_size):
+            validation.check_int(f"kernel_size[{i}]", k, minimum=1)
+        validation.check_choice("padding", self.padding, ("SAME", "VALID"))
+        object.__setattr__(self, "kernel_size", kernel_size)
+        if self.reshape is not None:
+            reshape = _int_tuple("reshape", self.reshape)
+            if not reshape or any(d == 0 or d < -1 for d in reshape) or reshape.count(-1) > 1:
+                raise ValueError(f"reshape={self.reshape!r} must be a shape of positive sizes with at most one -1, "
+                                 f"e.g. (-1,) to flatten or (100, 1) to add a channel axis.")
+            object.__setattr__(self, "reshape", reshape)
 
     def module(self) -> nn.Module:
         if self.kind == "dense":
@@ -109,6 +122,13 @@ class TapConv1D(nn.Module):
         return z + bias
 
 
+def _int_tuple(name: str, value) -> tuple:
+    """A tuple of Python ints from a tuple or list of integers (a clear error for anything else)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple of integers, got {value!r} ({type(value).__name__}).")
+    return tuple(validation.check_int(f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
 def max_pool(x: jax.Array, window: int) -> jax.Array:
     """Non-overlapping max-pooling of one example laid out as (*spatial, channels)."""
     dims = (window,) * (x.ndim - 1) + (1,)
@@ -138,10 +158,16 @@ class Network:
     input_shape: tuple
 
     def __post_init__(self):
-        if not self.stages:
-            raise ValueError("stages must hold at least one Stage.")
+        if isinstance(self.stages, Stage) or not isinstance(self.stages, (tuple, list)) or not self.stages:
+            raise ValueError("stages must be a non-empty tuple of Stage, e.g. (Stage('dense', 10, 'linear'),).")
+        for i, stage in enumerate(self.stages):
+            if not isinstance(stage, Stage):
+                raise TypeError(f"stages[{i}] must be a Stage, got {type(stage).__name__}.")
+        input_shape = _int_tuple("input_shape", self.input_shape)
+        for i, d in enumerate(input_shape):
+            validation.check_int(f"input_shape[{i}]", d, minimum=1)
         object.__setattr__(self, "stages", tuple(self.stages))
-        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
+        object.__setattr__(self, "input_shape", input_shape)
 
     # ----------------------------------------------------------------- structure
     @property
@@ -161,11 +187,42 @@ class Network:
 
     @cached_property
     def param_shapes(self):
+        self._check_stage_inputs()
         return jax.eval_shape(self.init, jax.random.key(0))
+
+    def _check_stage_inputs(self) -> None:
+        """Walks the stages on abstract shapes and says which stage cannot take its input."""
+        h = jax.ShapeDtypeStruct(self.input_shape, jnp.float32)
+        for layer, stage in enumerate(self.stages, start=1):
+            where = f"stage {layer} ({stage.kind}, its input has shape {h.shape})"
+            if stage.pool > 1:
+                spatial = h.shape[:-1]
+                if not spatial or min(spatial) < stage.pool:
+                    raise ValueError(
+                        f"{where}: its max-pool window {stage.pool} is larger than the spatial shape "
+                        f"{spatial}; use a smaller pool (or pool less in earlier stages)."
+                    )
+
+            def out(hh, stage=stage):
+                hh = self._pre_affine(stage, hh)
+                variables = stage.module().init(jax.random.key(0), hh)
+                return stage.module().apply(variables, hh)
+
+            try:
+                h = jax.eval_shape(out, h)
+            except Exception as err:  # flax and lax raise several types for impossible shapes
+                raise ValueError(f"{where} cannot be built ({type(err).__name__}: {err}); check its "
+                                 f"kernel_size, padding and reshape against that input.") from err
+            if 0 in h.shape:
+                raise ValueError(f"{where} gives an empty output of shape {h.shape}: its kernel is larger than "
+                                 f"its input; use a smaller kernel_size or padding='SAME'.")
 
     # ----------------------------------------------------------------- parameters
     def init(self, key: jax.Array) -> Params:
         """Initial parameters (flax's default initialisers: LeCun normal kernels, zero biases)."""
+        if validation.is_concrete(key):
+            validation.check_key("key", key)
+            self.param_shapes  # a clear error for a network that cannot be built
         params, h = [], jnp.zeros(self.input_shape, jnp.float32)
         for stage, k in zip(self.stages, jax.random.split(key, self.n_layers)):
             h = self._pre_affine(stage, h)
@@ -175,7 +232,13 @@ class Network:
         return tuple(params)
 
     def init_stacked(self, keys: jax.Array) -> Params:
-        """Parameters of K models stacked on a leading axis, one per key in ``keys`` (shape (K,))."""
+        """Parameters of K models stacked on a leading axis, one per key in ``keys`` (shape (K,)).
+
+        Raises:
+          ValueError: ``keys`` is one key, not K of them (use ``jax.random.split(key, K)``).
+        """
+        validation.check_key("keys", keys, batched=True)
+        self.param_shapes  # a clear error for a network that cannot be built
         return jax.vmap(self.init)(keys)
 
     # ----------------------------------------------------------------- forward
@@ -219,31 +282,63 @@ class Network:
 
     def apply(self, params: Params, x: jax.Array) -> jax.Array:
         """Logits z_L for one example or a batch (leading axis N)."""
-        batched = validation.check_input("x", x, self.input_shape)
+        self.check_params(params, finite=False)
+        batched = validation.check_input("x", x, self.input_shape, traced=False)
         return (jax.vmap(self._apply_one, (None, 0)) if batched else self._apply_one)(params, x)
 
     def trace(self, params: Params, x: jax.Array) -> Trace:
         """The forward trace (see ``Trace``) for one example or a batch (leading axis N)."""
-        batched = validation.check_input("x", x, self.input_shape)
+        self.check_params(params, finite=False)
+        batched = validation.check_input("x", x, self.input_shape, traced=False)
         return (jax.vmap(self.trace_one, (None, 0)) if batched else self.trace_one)(params, x)
 
-    def check_params(self, params: Params, *, stacked: bool = False) -> None:
-        """Raises a clear error when ``params`` do not fit this network."""
+    def check_params(self, params: Params, *, stacked: bool = False, finite: bool = True,
+                     name: str = "params") -> None:
+        """Raises a clear error when ``params`` do not fit this network.
+
+        Checks the structure (one ``{'kernel', 'bias'}`` dict per stage), every shape (after the
+        leading model axis when ``stacked``), the dtype, and with ``finite`` that no value is NaN
+        or infinite (a traced check under jit/vmap).
+        """
         expected = self.param_shapes
         if not isinstance(params, (tuple, list)) or len(params) != self.n_layers:
             raise ValueError(
-                f"params must be a tuple of {self.n_layers} per-stage dicts (from Network.init), "
-                f"got {type(params).__name__} of length {len(params) if hasattr(params, '__len__') else '?'}."
+                f"{name} must be a tuple of {self.n_layers} per-stage dicts (from Network.init), "
+                f"got {type(params).__name__}"
+                + (f" of length {len(params)}" if isinstance(params, (tuple, list, dict)) else "")
+                + "; pass the parameters this network's init returned."
             )
         lead = 1 if stacked else 0
         for layer, (p, e) in enumerate(zip(params, expected), start=1):
-            for name in ("kernel", "bias"):
-                got = tuple(np.shape(p[name]))[lead:]
-                if got != e[name].shape:
+            if not hasattr(p, "keys") or not hasattr(p, "__getitem__"):
+                raise ValueError(f"{name}[{layer - 1}] must be a dict with 'kernel' and 'bias' (stage {layer}), "
+                                 f"got {type(p).__name__}; pass the parameters this network's init returned.")
+            for leaf in ("kernel", "bias"):
+                where = f"{name}[{layer - 1}]['{leaf}']"
+                if leaf not in p:
+                    raise ValueError(f"{where} is missing (stage {layer} has keys {sorted(p.keys())}); "
+                                     f"pass the parameters this network's init returned.")
+                value = p[leaf]
+                validation.check_floating(where, value)
+                got = tuple(np.shape(value))
+                if stacked and not got:
+                    raise ValueError(f"{where} has no leading model axis; stacked parameters come from "
+                                     f"Network.init_stacked.")
+                if got[lead:] != e[leaf].shape:
                     raise ValueError(
-                        f"params[{layer - 1}]['{name}'] has shape {got}, expected {e[name].shape} "
-                        f"for stage {layer} of this network."
+                        f"{where} has shape {got[lead:]}, expected {e[leaf].shape} "
+                        f"for stage {layer} of this network (are these another network's parameters?)."
                     )
+                if finite:
+                    validation.check_finite(where, value)
+
+    def check_layer(self, layer, name: str = "layer") -> int:
+        """``layer`` must be a Python int in 1..L (a stage of this network); returns it."""
+        if not validation.is_integer_value(layer):
+            raise TypeError(f"{name} must be a Python int in 1..{self.n_layers}, got {layer!r}.")
+        if not 1 <= int(layer) <= self.n_layers:
+            raise ValueError(f"{name} must be in 1..{self.n_layers} (stages of this network), got {layer}.")
+        return int(layer)
 
 
 # --------------------------------------------------------------------- builders
@@ -252,11 +347,24 @@ ActivationSpec = Union[str, Sequence[str]]
 
 def _per_layer(activation: ActivationSpec, n: int) -> list:
     if isinstance(activation, str):
+        validation.check_choice("activation", activation, tuple(ACTIVATIONS))  # even when no layer uses it
         return [activation] * n
+    if not isinstance(activation, (tuple, list)):
+        raise TypeError(f"activation must be a name or a list of names, got {type(activation).__name__}.")
     activation = list(activation)
     if len(activation) != n:
         raise ValueError(f"activation lists {len(activation)} names, expected one per hidden layer ({n}).")
     return activation
+
+
+def _sizes(name: str, values, *, allow_empty: bool = True) -> list:
+    """A list of positive ints from a sequence (a string such as "784" is refused, not split)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (tuple, list, np.ndarray)):
+        raise TypeError(f"{name} must be a list of positive integers, got {values!r} ({type(values).__name__}).")
+    values = [validation.check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(list(values))]
+    if not values and not allow_empty:
+        raise ValueError(f"{name} must list at least one size.")
+    return values
 
 
 def mlp(widths: Sequence[int], activation: ActivationSpec = "relu") -> Network:
@@ -264,7 +372,7 @@ def mlp(widths: Sequence[int], activation: ActivationSpec = "relu") -> Network:
 
     DNN-6 of seed 000 is ``mlp([784, 100, 100, 100, 100, 100, 10])``.
     """
-    widths = [int(w) for w in widths]
+    widths = _sizes("widths", widths)
     if len(widths) < 2:
         raise ValueError(f"widths must list the input size and at least one layer, got {widths}.")
     acts = _per_layer(activation, len(widths) - 2) + ["linear"]
@@ -283,8 +391,17 @@ def cnn1d(
 ) -> Network:
     """1-D CNN on signals of shape (length,): conv layers (same padding, stride 1, no pooling),
     flatten, dense ``hidden`` layers, then dense to ``n_classes`` logits (thesis §3.4)."""
-    kernel_sizes = list(kernel_sizes)
-    chans = [channels] * len(kernel_sizes) if isinstance(channels, int) else list(channels)
+    length = validation.check_int("length", length, minimum=1)
+    kernel_sizes = _sizes("kernel_sizes", kernel_sizes)
+    n_classes = validation.check_int("n_classes", n_classes, minimum=1)
+    hidden = _sizes("hidden", hidden)
+    if validation.is_integer_value(channels):
+        chans = [validation.check_int("channels", channels, minimum=1)] * len(kernel_sizes)
+    else:
+        chans = _sizes("channels", channels)
+        if len(chans) != len(kernel_sizes):
+            raise ValueError(f"channels lists {len(chans)} sizes for {len(kernel_sizes)} kernels; give one per "
+                             f"kernel, or one int for all.")
     acts = _per_layer(conv_activation, len(kernel_sizes))
     stages = []
     for i, (k, c, a) in enumerate(zip(kernel_sizes, chans, acts)):
@@ -310,7 +427,17 @@ def cnn2d(
     a non-overlapping max-pool that opens the next stage. Then flatten, ``dense`` hidden layers and
     the ``n_classes`` logits.
     """
-    input_shape = tuple(input_shape)
+    input_shape = tuple(_sizes("input_shape", input_shape))
+    if len(input_shape) not in (2, 3):
+        raise ValueError(f"input_shape must be (H, W) or (H, W, C), got {input_shape}.")
+    if isinstance(convs, (str, bytes)) or not isinstance(convs, (tuple, list)):
+        raise TypeError(f"convs must be a list of (features, kernel, pool_after), got {type(convs).__name__}.")
+    for i, conv in enumerate(convs):
+        if not isinstance(conv, (tuple, list)) or len(conv) != 3:
+            raise ValueError(f"convs[{i}] must be (features, kernel, pool_after), e.g. (10, 5, 2); got {conv!r}.")
+        _sizes(f"convs[{i}]", conv)
+    dense = _sizes("dense", dense)
+    n_classes = validation.check_int("n_classes", n_classes, minimum=1)
     img_shape = input_shape if len(input_shape) == 3 else input_shape + (1,)
     stages, pool = [], 1
     for i, (features, kernel, pool_after) in enumerate(convs):
@@ -347,6 +474,8 @@ def glorot_init(network: "Network", key) -> tuple:
     Kernels are drawn from U(−a, a), a = √(6 / (fan_in + fan_out)); a 1-D conv kernel (k, in, out)
     has fan_in = k·in and fan_out = k·out.
     """
+    if validation.is_concrete(key):
+        validation.check_key("key", key)
     shapes = network.param_shapes
     params = []
     for p, k in zip(shapes, jax.random.split(key, len(shapes))):
@@ -363,5 +492,6 @@ def glorot_init(network: "Network", key) -> tuple:
 
 def glorot_init_stacked(network: "Network", keys) -> tuple:
     """:func:`glorot_init` for K models stacked on a leading axis, one per key in ``keys``."""
+    validation.check_key("keys", keys, batched=True)
     return jax.vmap(lambda k: glorot_init(network, k))(keys)
 

@@ -57,6 +57,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxprobe import validation
 from jaxprobe.analysis.stats import clopper_pearson
 from jaxprobe.parallel import thread_map
 
@@ -94,11 +95,41 @@ VARIANTS = ("centred", "affine_ls", "linear")
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_points(points) -> np.ndarray:
-    v = np.asarray(points, dtype=np.float64)
-    if v.ndim != 2:
-        raise ValueError(f"points must be (n, p), got shape {v.shape}")
+def _as_points(points, batched: bool = False) -> np.ndarray:
+    """Finite float64 points (n, p), or (T, n, p) when ``batched``, with n, p >= 1."""
+    validation.check_array_like("points", points)
+    try:
+        v = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"points must be an array of numbers, got {type(points).__name__} ({err}).") from err
+    want = "(T, n, p)" if batched else "(n, p)"
+    if v.ndim != (3 if batched else 2) or 0 in v.shape[-2:]:
+        hint = "; for one set use points[None]" if batched and v.ndim == 2 else (
+            "; for a batch loop over the sets" if not batched and v.ndim == 3 else "")
+        raise ValueError(f"points must be {want} with n, p >= 1, got shape {v.shape}{hint}.")
+    validation.check_finite("points", v)
     return v
+
+
+def _check_cell(n, p, r=0.0, trials=None) -> None:
+    """n points (>= 1) in p dimensions (>= 1), minimum distance r (finite, >= 0, feasible)."""
+    validation.check_int("n", n, minimum=1)
+    validation.check_int("p", p, minimum=1)
+    if trials is not None:
+        validation.check_int("trials", trials, minimum=1)
+    r = validation.check_number("r", r, minimum=0.0)
+    if n >= 2 and r > math.sqrt(p):
+        raise ValueError(f"r={r} exceeds the diameter √p = {math.sqrt(p):.3g} of [0,1]^{p}: no {n} points are "
+                         f"that far apart, so the rejection sampler would never stop; use r <= √p.")
+
+
+def _check_trial_key(key) -> None:
+    """A trial key: uint32 of shape (2,) from ``trial_keys`` / ``cell_keys`` (not a jax.random key)."""
+    if not hasattr(key, "dtype") or validation.dtype_of(key) != np.uint32 or np.shape(key) != (2,):
+        got = (f"dtype {key.dtype}, shape {np.shape(key)}" if hasattr(key, "dtype")
+               else type(key).__name__)
+        raise TypeError(f"key must be a trial key: uint32 of shape (2,), a row of trial_keys(seed, count) or "
+                        f"cell_keys(...) (not a jax.random key); got {got}.")
 
 
 def centred_affine_map(points) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +185,12 @@ def hardmax_success(images, rtol: float = 0.0) -> bool:
 
     ``rtol`` > 0 demands a margin of rtol · max|P| (used to treat round-off ties as ties).
     """
+    validation.check_array_like("images", images)
     P = np.asarray(images)
+    if P.ndim != 2 or P.shape[0] != P.shape[1]:
+        raise ValueError(f"images must be a square (n, n) matrix (column k = image of point k), got shape {P.shape}.")
+    validation.check_finite("images", P.astype(np.float64))
+    validation.check_number("rtol", rtol, minimum=0.0)
     n = P.shape[0]
     diag = np.diag(P)
     off = P + np.diag(np.full(n, -np.inf))
@@ -172,7 +208,8 @@ def reference_success(points, variant: str = "centred") -> bool:
 def numpy_loop(points, variant: str = "centred") -> np.ndarray:
     """The straightforward numpy loop (one ``np.linalg.pinv`` per trial) over (T, n, p) points,
     as the thesis procedure reads; the baseline of the speed benchmark."""
-    pts = np.asarray(points, dtype=np.float64)
+    pts = _as_points(points, batched=True)
+    _variant_flag(variant)
     out = np.empty(pts.shape[0], dtype=bool)
     ar = None
     for i, v in enumerate(pts):
@@ -295,7 +332,18 @@ def success_soa(x, variant="centred", method: str = "mgs", n_active=None):
 def success_batch(points, variant: str = "centred", method: str = "mgs", n_active=None):
     """Trial decisions for points given as (T, n, p) (float32 is enough: see the tests and the
     float64 agreement check of the experiment). Returns (T,) bool. With ``n_active`` (traced)
-    only the first n_active points of each trial are used (one compilation for many n)."""
+    only the first n_active points of each trial are used (one compilation for many n).
+
+    Raises:
+      ValueError: points not (T, n, p) (one set (n, p): pass ``points[None]``), NaN or infinite
+        points (a traced check), an unknown variant.
+    """
+    validation.check_floating("points", points)
+    if np.ndim(points) != 3:
+        raise ValueError(f"points must be a batch (T, n, p), got shape {np.shape(points)}"
+                         + ("; for one set use points[None]." if np.ndim(points) == 2 else "."))
+    validation.check_finite("points", points)
+    _variant_flag(variant)
     x = jnp.transpose(jnp.asarray(points, jnp.float32), (2, 1, 0))
     return success_soa(x, variant, method, n_active)
 
@@ -327,11 +375,17 @@ def cell_keys(seed: int, n: int, p: int, count: int, *, r: float = 0.0, tags: tu
               start: int = 0) -> jnp.ndarray:
     """The keys of the first ``count`` trials (r = 0) or candidates (r > 0) that
     ``count_successes(n, p, …, seed=seed, r=r, tags=tags)`` scans."""
+    _check_cell(n, p, r)
     return trial_keys(seed, count, start, (n, p, float(r)) + tuple(tags))
 
 
 def trial_keys(seed: int, count: int, start: int = 0, tags: tuple = ()) -> jnp.ndarray:
     """``count`` trial keys (uint32 (count, 2)): rows (stream, start + i)."""
+    validation.check_int("seed", seed)
+    validation.check_int("count", count, minimum=0)
+    validation.check_int("start", start, minimum=0)
+    if start + count > 1 << 32:
+        raise ValueError(f"start + count = {start + count} exceeds the 2^32 counters of a stream; use another seed.")
     w = _stream_words(seed, *tags)
     stream = np.uint32(w[0] ^ w[1])
     ctr = (np.arange(count, dtype=np.uint64) + start).astype(np.uint32)
@@ -353,6 +407,8 @@ def _uniform_soa(stream, ctr, attempt, n: int, p: int, n_active=None):
 
 def uniform_points(key, n: int, p: int, attempt=0):
     """The points (n, p) of one trial key (uint32 (2,)), at rejection attempt ``attempt``."""
+    _check_trial_key(key)
+    _check_cell(n, p)
     key = jnp.asarray(key, jnp.uint32)
     x = _uniform_soa(key[0], key[1][None], jnp.uint32(attempt), n, p)
     return jnp.transpose(x[:, :, 0])
@@ -387,6 +443,11 @@ def _min_dist_ok_soa(x, r, n_active=None):
 
 def min_distance_ok(points, r: float):
     """True iff all pairwise distances of (n, p) points (or (T, n, p)) are ≥ r."""
+    validation.check_floating("points", points)
+    if np.ndim(points) not in (2, 3):
+        raise ValueError(f"points must be (n, p) or (T, n, p), got shape {np.shape(points)}.")
+    validation.check_finite("points", points)
+    validation.check_number("r", r, minimum=0.0)
     pts = jnp.asarray(points, jnp.float32)
     batched = pts.ndim == 3
     x = jnp.transpose(pts if batched else pts[None], (2, 1, 0))
@@ -420,6 +481,8 @@ def _rejection_soa(stream, ctr, n: int, p: int, r: float):
 def min_distance_points(key, n: int, p: int, r: float):
     """One exact draw of n points uniform on [0,1]^p conditioned on all mutual distances ≥ r.
     Returns (points (n, p), attempts). Vmappable (the loop runs until every lane accepts)."""
+    _check_trial_key(key)
+    _check_cell(n, p, r)
     key = jnp.asarray(key, jnp.uint32)
     x, att = _rejection_soa(key[0], key[1][None], n, p, float(r))
     return jnp.transpose(x[:, :, 0]), att[0]
@@ -447,7 +510,14 @@ def trial(key, *, n: int, p: int, variant: str = "centred", r: float = 0.0):
 
     Returns (success, attempts). ``jax.vmap(trial...)(keys)`` runs the whole batch through the
     SoA kernel (a ``custom_vmap`` rule), so vmapping over millions of keys is fast.
+
+    Raises:
+      TypeError: a key that is not a uint32 (2,) trial key (e.g. a ``jax.random.key``).
+      ValueError: n or p not a positive integer, r not finite, negative or infeasible, an unknown variant.
     """
+    _check_trial_key(key)
+    _check_cell(n, p, r)
+    _variant_flag(variant)
 
     @jax.custom_batching.custom_vmap
     def f(k):
@@ -549,8 +619,21 @@ def count_successes(n: int, p: int, trials: int, *, variant="centred", r: float 
     so the variants are compared on the same points. Work is split over ``threads`` concurrent
     calls (default: the number of CPU cores); ``pad_to`` (≥ n) reuses the kernel compiled for
     that many points. Neither changes the result.
+
+    Raises:
+      ValueError / TypeError: n, p or trials not positive integers, r NaN, negative or infeasible,
+        an unknown variant, pad_to < n, chunk, threads or call_trials not positive integers.
     """
     import os
+
+    _check_cell(n, p, r, trials)
+    _variant_flag(variant)
+    validation.check_int("seed", seed)
+    for name, value in (("chunk", chunk), ("threads", threads), ("call_trials", call_trials)):
+        if value is not None:
+            validation.check_int(name, value, minimum=1)
+    if pad_to is not None:
+        validation.check_int("pad_to", pad_to, minimum=n)
 
     N = max(n, pad_to or n)
     chunk = chunk or _default_chunk(N, p)
@@ -710,7 +793,20 @@ def mp_output_layer(codes, labels, n_classes: int, *, scale: float = 1.0):
     sends the class-mean codes v_k to e_k: (W b) = V⁺ᵀ with V = (v_k 1). The class means are
     taken over ``codes`` (N, p) grouped by int ``labels``; absent classes get zero columns.
     Multiplying by ``scale`` sharpens the softmax without changing the hard-max.
+
+    Raises:
+      ValueError / TypeError: codes not a finite (N, p) array, labels not N integers in
+        0..n_classes-1 (they are not dropped), n_classes not a positive integer, scale not > 0.
     """
+    n_classes = validation.check_int("n_classes", n_classes, minimum=1)
+    validation.check_number("scale", scale, minimum=0.0, strict=True)
+    validation.check_floating("codes", codes)
+    if np.ndim(codes) != 2 or 0 in np.shape(codes):
+        raise ValueError(f"codes must be (N, p) with N, p >= 1, got shape {np.shape(codes)}.")
+    validation.check_finite("codes", codes)
+    if np.shape(labels) != np.shape(codes)[:1]:
+        raise ValueError(f"labels must hold one class per code, shape {np.shape(codes)[:1]}; got {np.shape(labels)}.")
+    validation.check_index("labels", labels, n_classes, "class label")
     codes = np.asarray(codes, np.float64)
     labels = np.asarray(labels)
     p = codes.shape[1]

@@ -105,3 +105,62 @@ def test_download_offline_fails_cleanly(tmp_path):
     with pytest.raises(RuntimeError, match=r"(?s)could not download train-images-idx3-ubyte.gz.*Offline\?"):
         mnist.download_mnist(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2)
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+# ------------------------------------------------------------------ issue 10 item 3 and unclear errors
+def _idx_folder(folder, n_train=30, n_test=10):
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (n_train, 28, 28))
+    labels = rng.integers(0, 10, n_train)
+    _write_idx(folder / "train-images-idx3-ubyte.gz", imgs)
+    _write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
+    _write_idx(folder / "t10k-images-idx3-ubyte.gz", imgs[:n_test])
+    _write_idx(folder / "t10k-labels-idx1-ubyte.gz", labels[:n_test])
+    return imgs, labels
+
+
+def test_data_dir_alone_reads_the_folder_with_its_n_valid(tmp_path):
+    """Issue 10 item 3: load_mnist(data_dir=folder) used to ignore the folder and n_valid."""
+    imgs, labels = _idx_folder(tmp_path)
+    data = mnist.load_mnist(data_dir=tmp_path, n_valid=4)
+    assert data.train_x.shape == (26, 784) and data.valid_x.shape == (4, 784)
+    np.testing.assert_array_equal(data.valid_y, labels[26:])
+    np.testing.assert_allclose(data.test_x * 255, imgs[:10].reshape(10, 784), atol=1e-4)
+
+
+def test_embedded_refuses_a_folder_or_n_valid(tmp_path):
+    with pytest.raises(ValueError, match=r"data_dir=.* is read only with source='idx'"):
+        mnist.load_mnist("embedded", data_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"n_valid=100 applies to source='idx'"):
+        mnist.load_mnist("embedded", n_valid=100)
+    with pytest.raises(TypeError, match=r"n_valid must be an integer, got 2.5"):
+        _idx_folder(tmp_path)
+        mnist.load_mnist("idx", tmp_path, n_valid=2.5)
+
+
+def test_read_split_refuses_a_validation_split(tmp_path):
+    _idx_folder(tmp_path)
+    with pytest.raises(ValueError, match=r"split='valid' is not known; choose one of 'train', 't10k', 'test'"):
+        mnist.read_split(tmp_path, "valid")
+    x, y = mnist.read_split(tmp_path, "test")
+    assert x.shape == (10, 784)
+
+
+def test_idx_with_zero_examples_names_the_file(tmp_path):
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((0, 28, 28)))
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(0))
+    with pytest.raises(IDXError, match=r"train-images-idx3-ubyte.gz: holds no images \(0 examples\)"):
+        mnist.read_split(tmp_path, "train")
+
+
+def test_jump_data_refuse_non_finite_theta_and_bad_counts():
+    """Issue 10 item 10: clean_jumps(theta=nan) returned NaN."""
+    from jaxprobe.data.jumps import clean_jumps, split_key
+    from jaxprobe.data.sampling import balanced_indices
+
+    with pytest.raises(ValueError, match=r"theta must be a finite number, got nan"):
+        clean_jumps(theta=float("nan"))
+    with pytest.raises(ValueError, match=r"seed must be an integer, got 1.5"):
+        split_key(1.5, "train")
+    with pytest.raises(ValueError, match=r"n_per_class must be a positive integer, got -1"):
+        balanced_indices(np.arange(10) % 2, -1)

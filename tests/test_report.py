@@ -1,6 +1,7 @@
 """Reports are written whole or not at all, and gather into one index.html."""
 
 import json
+import os
 
 import matplotlib
 import numpy as np
@@ -88,3 +89,47 @@ def test_run_cache_reuses_only_the_same_config(tmp_path):
     assert len(list((tmp_path / "cache").glob("*.msgpack"))) == 3
     with pytest.raises(ValueError, match=r"name='a/b': use letters, digits"):
         cache.get("a/b", {}, compute(5))
+
+
+def test_stale_folders_of_a_killed_writer_are_removed(tmp_path):
+    """Issue 10: a run killed with SIGKILL left hidden temporary section folders behind."""
+    import subprocess
+    import sys
+
+    from jaxprobe.report.section import _OWNER_FILE, remove_stale_folders
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / ".demo-abc123"  # what a killed writer leaves: its pid, no longer running
+    stale.mkdir()
+    (stale / _OWNER_FILE).write_text(dead.stdout.strip())
+    (stale / "metrics.json").write_text("{}")
+    live = tmp_path / ".other-live"  # a concurrent writer's folder: its process still runs
+    live.mkdir()
+    (live / _OWNER_FILE).write_text(str(os.getpid()))
+    mine = tmp_path / ".user-notes"  # not the report writer's: no owner file
+    mine.mkdir()
+    assert remove_stale_folders(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and mine.exists()
+    with Report(tmp_path, "demo", title="Demo") as report:  # a new run cleans them too
+        report.metric("x", 1)
+    (live / _OWNER_FILE).write_text(dead.stdout.strip())
+    with Report(tmp_path, "demo", title="Demo") as report:
+        report.metric("x", 2)
+    assert not live.exists() and mine.exists()
+
+
+def test_run_all_says_no_report_when_it_cannot_write(tmp_path, capsys):
+    """Issue 10: run_all printed "report: …/index.html" even when it could not write there."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("run_all_for_report", root / "experiments" / "run_all.py")
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    name = next(iter(run_all.available()))
+    assert run_all.main(["--quick", "--only", name, "--out", str(blocker / "sub")]) == 2
+    out = capsys.readouterr()
+    assert "report:" not in out.out and "is not a writable folder" in out.err

@@ -11,6 +11,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import jaxprobe as jp
@@ -200,3 +201,217 @@ def test_bad_training_data():
             steps=1)
     with pytest.raises(ValueError, match=r"optimizer='lbfgs2' is not known"):
         make_optimizer("lbfgs2")
+
+
+# ------------------------------------------------------------------ issue 10: what a resume must match
+def _resume_kw(**over):
+    x, y = _data()
+    kw = dict(train=(x, y), key=jax.random.key(1), batch_size=20, steps=24, valid=(x[:60], y[:60]),
+              eval_every=12, progress=False, optimizer=make_optimizer("momentum", 0.05))
+    kw.update(over)
+    return kw
+
+
+@pytest.mark.parametrize("change, part", [
+    (dict(optimizer=make_optimizer("momentum", 0.01)), "optimizer"),
+    (dict(optimizer=make_optimizer("adam", 0.05)), "optimizer"),
+    (dict(optimizer=optax.sgd(0.05, momentum=0.8)), "optimizer"),
+    (dict(batch_size=10), "batch_size"),
+    (dict(steps=36), "schedule"),
+    (dict(eval_every=6), "schedule"),
+    (dict(snapshot_steps=(12,)), "snapshot_steps"),
+    (dict(key=jax.random.key(2)), "keys"),
+    ("train_x", "training data"),
+    ("valid_x", "validation data"),
+    (dict(valid=None), "validation data"),
+])
+def test_resume_refuses_any_change_and_names_it(tmp_path, change, part):
+    """Issue 10 item 1: the fingerprint covers the optimizer, the data content, the schedule, the keys."""
+    params = MODEL.init(jax.random.key(0))
+    kw = _resume_kw()
+    fit(MODEL, params, checkpoint_dir=tmp_path, **kw)
+    if change == "train_x":
+        x, y = kw["train"]
+        change = dict(train=(x + np.float32(1e-3), y))  # same labels, other inputs
+    elif change == "valid_x":
+        vx, vy = kw["valid"]
+        change = dict(valid=(vx[::-1].copy(), vy[::-1].copy()))
+    with pytest.raises(ValueError, match=rf"belongs to another run: {part} differs? — .*to start fresh, delete "):
+        fit(MODEL, params, checkpoint_dir=tmp_path, **dict(kw, **change))
+
+
+def test_resume_message_shows_both_optimizers(tmp_path):
+    params = MODEL.init(jax.random.key(0))
+    fit(MODEL, params, checkpoint_dir=tmp_path, **_resume_kw(optimizer=make_optimizer("adam", 1e-3)))
+    with pytest.raises(ValueError, match=r"checkpoint: adam\(learning_rate=0.001\).*this call: sgd\(learning_rate=0.01\)"):
+        fit(MODEL, params, checkpoint_dir=tmp_path, **_resume_kw(optimizer=None))
+    with pytest.raises(ValueError, match=r"initial parameters differs"):
+        fit(MODEL, MODEL.init(jax.random.key(5)), checkpoint_dir=tmp_path,
+            **_resume_kw(optimizer=make_optimizer("adam", 1e-3)))
+
+
+def test_custom_optimizer_resumes_and_config_is_part_of_the_fingerprint(tmp_path):
+    params = MODEL.init(jax.random.key(0))
+    full = fit(MODEL, params, **_resume_kw(optimizer=optax.adam(3e-3), steps=48))
+    fit(MODEL, params, checkpoint_dir=tmp_path, **_resume_kw(optimizer=optax.adam(3e-3), steps=48,
+                                                             optimizer_config={"name": "adam", "lr": 3e-3}))
+    again = fit(MODEL, params, checkpoint_dir=tmp_path,  # a new, equal transformation: same trace
+                **_resume_kw(optimizer=optax.adam(3e-3), steps=48, optimizer_config={"lr": 3e-3, "name": "adam"}))
+    assert _close(again.params, full.params)
+    with pytest.raises(ValueError, match=r"optimizer differs .*optimizer_config=\{'name': 'adam', 'lr': 0.003\}"):
+        fit(MODEL, params, checkpoint_dir=tmp_path,
+            **_resume_kw(optimizer=optax.adam(3e-3), steps=48, optimizer_config={"name": "adam", "lr": 3e-3,
+                                                                                  "note": "other"}))
+    with pytest.raises(TypeError, match=r"optimizer_config must be JSON-serialisable"):
+        fit(MODEL, params, **_resume_kw(optimizer_config={"f": object()}))
+
+
+def test_old_checkpoint_format_is_refused(tmp_path):
+    import flax.serialization as serialization
+
+    (tmp_path / CHECKPOINT_FILE).write_bytes(serialization.msgpack_serialize({"fingerprint": "abc"}))
+    with pytest.raises(ValueError, match=r"older jaxprobe .*to start fresh, delete"):
+        fit(MODEL, MODEL.init(jax.random.key(0)), checkpoint_dir=tmp_path, **_resume_kw())
+
+
+def test_checkpoint_dir_that_is_a_file_fails_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    calls = []
+    with pytest.raises(ValueError, match=r"checkpoint_dir=.*file.* is a file, not a folder"):
+        fit(MODEL, MODEL.init(jax.random.key(0)), checkpoint_dir=blocker,
+            **_resume_kw(callback=lambda s, h: calls.append(s)))
+    assert calls == []  # refused before the first step
+
+
+# ------------------------------------------------------------------ issue 10: non-finite training
+def test_diverging_learning_rate_raises_naming_the_step():
+    """Issue 10 item 4: a diverging run stops with an error naming the step, never carries NaN on."""
+    x, y = _data()
+    with pytest.raises(jp.train.NonFiniteError, match=r"non-finite at step \d+: .*Lower the learning rate") as err:
+        fit(MODEL, MODEL.init(jax.random.key(0)), (x * 1e3, y), key=jax.random.key(1), batch_size=20, steps=40,
+            learning_rate=1e6, progress=False)
+    assert 1 <= err.value.step <= 40
+
+
+@pytest.mark.parametrize("learning_rate, eval_every", [(1e6, 10), (1e6, 2), (10.0, 4)])
+def test_stop_keeps_the_last_finite_params_bit_for_bit(learning_rate, eval_every):
+    """The bad step inside the first chunk, at the start of a later chunk, inside a later chunk."""
+    x, y = _data()
+    kw = dict(key=jax.random.key(1), batch_size=20, learning_rate=learning_rate, progress=False)
+    params = MODEL.init(jax.random.key(0))
+    res = fit(MODEL, params, (x * 1e3, y), steps=40, on_nonfinite="stop", eval_every=eval_every, **kw)
+    bad = int(res.nonfinite_step)
+    assert 1 < bad <= 40 and res.steps_done == bad - 1
+    assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(res.params))
+    # the same run, stopped by hand just before the bad step, gives the same parameters
+    ref = fit(MODEL, params, (x * 1e3, y), steps=bad - 1, eval_every=bad - 1, **kw)
+    assert _close(ref.params, res.params)
+    assert np.all(np.isfinite(res.history["train_loss"]))
+
+
+def test_nan_params_raise_at_step_one():
+    x, y = _data()
+    params = MODEL.init(jax.random.key(0))
+    params = (dict(params[0], bias=params[0]["bias"].at[0].set(jnp.nan)),) + params[1:]
+    with pytest.raises(ValueError, match=r"params\[0\]\['bias'\] contains 1 NaN"):
+        fit(MODEL, params, (x, y), key=jax.random.key(1), steps=5, progress=False)
+
+
+def test_stacked_stop_halts_only_the_diverged_model():
+    x, y = _data()
+    keys = jax.random.split(jax.random.key(3), 2)
+    stacked = MODEL.init_stacked(jax.random.split(jax.random.key(4), 2))
+    boosted = jax.tree.map(lambda a: a.at[1].multiply(1e20), stacked)  # model 1 overflows at once
+    res = fit(MODEL, boosted, (x, y), key=keys, stacked=True, batch_size=20, steps=24, eval_every=12,
+              valid=(x[:60], y[:60]), progress=False, on_nonfinite="stop")
+    assert res.nonfinite_step[0] == -1 and res.nonfinite_step[1] >= 1
+    alone = fit(MODEL, unstack(stacked, 0), (x, y), key=keys[0], batch_size=20, steps=24, eval_every=12,
+                progress=False)
+    assert _close(unstack(res.params, 0), alone.params, atol=1e-6)
+    assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(res.params))
+    with pytest.raises(jp.train.NonFiniteError, match=r"in model\(s\) 1 of the stack"):
+        fit(MODEL, boosted, (x, y), key=keys, stacked=True, batch_size=20, steps=24, progress=False)
+
+
+# ------------------------------------------------------------------ issue 10: arguments fit cannot honour
+def test_empty_validation_set_is_refused():
+    """Issue 10 item 2."""
+    x, y = _data()
+    with pytest.raises(ValueError, match=r"valid holds no examples: .*valid=None"):
+        fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), key=jax.random.key(0), steps=5,
+            valid=(x[:0], y[:0]), patience=2, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(eval_every=0), ValueError, r"eval_every must be a positive integer, got 0"),  # item 12
+    (dict(snapshot_steps=(-1,)), ValueError, r"snapshot_steps\[0\] must be an integer in 0..10, got -1"),
+    (dict(snapshot_steps=(5, 11)), ValueError, r"snapshot_steps\[1\] must be an integer in 0..10, got 11"),
+    (dict(snapshot_steps=10), TypeError, r"snapshot_steps must be a sequence of steps.*\(10,\)"),
+    (dict(batch_size=16.0), TypeError, r"batch_size must be an integer, got 16.0 \(float\); pass batch_size=16"),
+    (dict(steps=0), ValueError, r"steps must be a positive integer, got 0"),
+    (dict(optimizer=3), TypeError, r"optimizer must be an optax GradientTransformation"),
+    (dict(optimizer="lbfgs2"), ValueError, r"optimizer='lbfgs2' is not known"),
+    (dict(key=1), TypeError, r"key must be a jax.random key, got 1 .*jax.random.key\(0\)"),
+    (dict(key=jax.random.split(jax.random.key(0), 2)), ValueError, r"key must be one key"),
+    (dict(on_nonfinite="ignore"), ValueError, r"on_nonfinite='ignore' is not known"),
+    (dict(patience=0, valid="v"), ValueError, r"patience must be a positive integer"),
+    (dict(stacked="yes"), TypeError, r"stacked must be True or False"),
+    (dict(learning_rate=float("nan")), ValueError, r"learning_rate must be a positive number, got nan"),
+])
+def test_arguments_fit_cannot_honour(kwargs, error, match):
+    x, y = _data()
+    kw = dict(key=jax.random.key(0), steps=10, progress=False)
+    if kwargs.get("valid") == "v":
+        kwargs = dict(kwargs, valid=(x[:20], y[:20]))
+    kw.update(kwargs)
+    with pytest.raises(error, match=match):
+        fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), **kw)
+
+
+def test_optimizer_by_name_equals_make_optimizer():
+    x, y = _data()
+    kw = dict(key=jax.random.key(0), steps=12, batch_size=20, progress=False, learning_rate=1e-2)
+    a = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer="adam", **kw)
+    b = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer=make_optimizer("adam", 1e-2), **kw)
+    assert _close(a.params, b.params)
+
+
+def test_unclear_params_errors_name_the_argument():
+    x, y = _data()
+    for params, match in [(None, r"params must be a tuple of 2 per-stage dicts .* got NoneType"),
+                          (jp.mlp([8, 5, 3]).init(jax.random.key(0)),
+                           r"params\[0\]\['kernel'\] has shape \(8, 5\), expected \(8, 16\)")]:
+        with pytest.raises(ValueError, match=match):
+            fit(MODEL, params, (x, y), key=jax.random.key(0), steps=2, progress=False)
+
+
+def test_bfloat16_training_data_train_like_float32():
+    x, y = _data()
+    xb = x.astype(jnp.bfloat16)
+    kw = dict(key=jax.random.key(0), steps=12, batch_size=20, progress=False)
+    a = fit(MODEL, MODEL.init(jax.random.key(0)), (xb, y), **kw)
+    b = fit(MODEL, MODEL.init(jax.random.key(0)), (np.asarray(xb, np.float32), y), **kw)
+    assert _close(a.params, b.params)
+
+
+def _poison_at(step: int) -> optax.GradientTransformation:
+    """SGD that sets the first hidden bias to −inf at ``step`` (0-based): a dead ReLU unit, so the
+    loss stays finite and only the parameters show it."""
+    def update(grads, count, params=None):
+        upd = jax.tree.map(lambda g: -0.05 * g, grads)
+        bias = jnp.where(count == step, upd[0]["bias"].at[0].set(-jnp.inf), upd[0]["bias"])
+        return (dict(upd[0], bias=bias),) + tuple(upd[1:]), count + 1
+    return optax.GradientTransformation(lambda p: jnp.zeros((), jnp.int32), update)
+
+
+def test_non_finite_parameters_behind_a_finite_loss_are_found_at_their_step():
+    x, y = _data()
+    kw = dict(key=jax.random.key(1), batch_size=20, progress=False, optimizer=_poison_at(6))
+    params = MODEL.init(jax.random.key(0))
+    with pytest.raises(jp.train.NonFiniteError, match=r"non-finite at step 7:") as err:
+        fit(MODEL, params, (x, y), steps=10, **kw)
+    assert err.value.step == 7
+    res = fit(MODEL, params, (x, y), steps=10, on_nonfinite="stop", **kw)
+    assert int(res.nonfinite_step) == 7 and res.steps_done == 6
+    assert _close(res.params, fit(MODEL, params, (x, y), steps=6, **kw).params)

@@ -53,10 +53,15 @@ def _check_geometry(length, first, last) -> None:
         )
 
 
+def _check_finite_number(name, value) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}; e.g. {name}=1.0.")
+
+
 def _check_noise(sigma, theta) -> None:
-    for name, value in (("sigma", sigma), ("theta", theta)):
-        if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}; e.g. {name}=1.0.")
+    _check_finite_number("sigma", sigma)
+    _check_finite_number("theta", theta)
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0 (the noise standard deviation), got {sigma!r}; pass its absolute value.")
 
@@ -83,7 +88,12 @@ def _check_key(key) -> None:
 
 
 def clean_jumps(theta: float = THETA, length: int = LENGTH, first: int = FIRST, last: int = LAST) -> jax.Array:
-    """Noise-free unit steps ``u_k`` scaled by θ, one row per class: shape ``(last−first+1, length)``."""
+    """Noise-free unit steps ``u_k`` scaled by θ, one row per class: shape ``(last−first+1, length)``.
+
+    Raises:
+      ValueError: a θ that is not a finite number, or a geometry outside 1 < first <= last <= length.
+    """
+    _check_finite_number("theta", theta)
     _check_geometry(length, first, last)
     t0 = jnp.arange(first, last + 1)[:, None]
     i = jnp.arange(1, length + 1)[None, :]
@@ -141,6 +151,8 @@ class JumpSplits(NamedTuple):
 
 def split_key(seed: int, split: str):
     """The fixed key of one split: ``fold_in(PRNGKey(seed), stream)``."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}; e.g. seed=0.")
     if split not in _SPLIT_STREAMS:
         raise ValueError(f"split={split!r} is not known; choose one of {', '.join(map(repr, _SPLIT_STREAMS))}.")
     return jax.random.fold_in(jax.random.PRNGKey(seed), _SPLIT_STREAMS[split])

