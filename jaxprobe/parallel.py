@@ -12,7 +12,7 @@ split up, so that a device mesh can be added here without touching the flows or 
   over all local devices, and ``NamedSharding`` placements that split a leading axis (the members
   of a sweep, or the examples of a large probe batch) over it or copy an array to every device.
 * :func:`pad_leading` / :func:`round_up` — a leading axis padded to a multiple of the device count.
-* :func:`member_footprint`, :func:`free_device_bytes`, :func:`members_per_round` — how many stacked
+* :func:`compiled_bytes`, :func:`member_footprint`, :func:`free_device_bytes`, :func:`members_per_round` — how many stacked
   members fit at once, from the compiled program's measured per-member memory, so that a sweep
   larger than memory runs in rounds instead of running out of memory.
 """
@@ -154,6 +154,19 @@ def replicate(tree, mesh: Mesh):
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
 
 
+def compiled_bytes(compiled) -> int:
+    """Device bytes a compiled program holds while it runs: its arguments, outputs and temporaries.
+
+    Read from XLA's memory analysis; a backend without one gives the bytes of the arguments and
+    outputs alone.
+    """
+    stats = compiled.memory_analysis()
+    if stats is not None:
+        return int(stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes)
+    leaves = jax.tree.leaves((compiled.in_avals if hasattr(compiled, "in_avals") else (), compiled.out_info))
+    return sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in leaves)
+
+
 def member_footprint(fn: Callable, make_args: Callable[[int], tuple]) -> int:
     """Bytes one more stacked member costs in the compiled ``fn``: measured, not guessed.
 
@@ -167,14 +180,7 @@ def member_footprint(fn: Callable, make_args: Callable[[int], tuple]) -> int:
     Returns:
         Bytes per member (at least 1).
     """
-    def total(k):
-        stats = jax.jit(fn).lower(*make_args(k)).compile().memory_analysis()
-        if stats is None:  # a backend without memory analysis: count the arguments and outputs
-            shapes = jax.eval_shape(fn, *make_args(k))
-            leaves = jax.tree.leaves((make_args(k), shapes))
-            return sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in leaves)
-        return stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-
+    total = lambda k: compiled_bytes(jax.jit(fn).lower(*make_args(k)).compile())
     return max(1, total(2) - total(1))
 
 

@@ -35,7 +35,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Sequence, Union
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 import jax
 import jax.numpy as jnp
@@ -180,6 +180,63 @@ def stacked_steps(model: Network, optimizer, params, opt_state, x, y, indices, c
 _stacked_steps_jit = jax.jit(stacked_steps, static_argnames=("model", "optimizer"))
 
 
+class _Setup(NamedTuple):
+    """What every round of one network's members shares."""
+
+    model: Network
+    optimizer: optax.GradientTransformation
+    init: Callable
+    axes: dict
+    members: list
+    swept: tuple
+    data: tuple  # (x, y) replicated over the mesh
+    n: int  # examples per member's training set
+    batch_size: int
+    steps: int
+    chunk: int
+    mesh: jax.sharding.Mesh
+
+
+def _member_state(setup: _Setup, ids: list):
+    """Stacked initial parameters and optimizer states of members ``ids``, and their data keys."""
+    axes, members = setup.axes, setup.members
+    keys = [member_keys(int(axes[SEED][1][members[i][SEED]]) if SEED in axes else 0) for i in ids]
+    params = jax.vmap(lambda k: setup.init(setup.model, k))(jnp.stack([k[0] for k in keys]))
+    state = jax.vmap(setup.optimizer.init)(params)
+    hyper = dict(state.hyperparams)
+    for name in setup.swept:
+        hyper[name] = jnp.asarray([axes[name][1][members[i][name]] for i in ids], hyper[name].dtype)
+    return params, state._replace(hyperparams=hyper), [k[1] for k in keys]
+
+
+def _train_round(setup: _Setup, ids: list, *, measure_memory: bool):
+    """Members ``ids`` (a multiple of the device count) trained together over the mesh.
+
+    Returns ``(params, mean loss of the last chunk)``, or, when ``measure_memory`` finds that the
+    compiled round needs more than the free device memory allows, its measured bytes per member.
+    """
+    axes, members = setup.axes, setup.members
+    params, state, data_keys = _member_state(setup, ids)
+    params, state = parallel.shard_leading((params, state), setup.mesh)
+    subsets = [np.asarray(axes[SUBSET][1][members[i][SUBSET]]) if SUBSET in axes else None for i in ids]
+    program, loss = None, None
+    for done in range(0, setup.steps, setup.chunk):
+        count = min(setup.chunk, setup.steps - done)
+        rows = [batch_indices(k, done, count, setup.n, setup.batch_size) for k in data_keys]
+        rows = np.stack([r if s is None else s[r] for r, s in zip(rows, subsets)])
+        rows = np.pad(rows, [(0, 0), (0, setup.chunk - count), (0, 0)]).astype(np.int32)
+        args = (params, state, *setup.data, parallel.shard_leading(jnp.asarray(rows), setup.mesh), count)
+        if program is None:
+            program = _stacked_steps_jit.lower(setup.model, setup.optimizer, *args).compile()
+            if measure_memory:
+                n_dev = setup.mesh.devices.size
+                per_member = parallel.compiled_bytes(program) * n_dev // len(ids)
+                if parallel.members_per_round(len(ids), per_member, n_dev) < len(ids):
+                    return per_member
+        params, state, loss = program(*args)
+    return params, loss
+
+
 def _measure_names(model: Network, probes: Mapping[str, Probe], has_valid: bool) -> tuple:
     names = ["train_loss"] + (["valid_loss", "valid_accuracy"] if has_valid else [])
     for name, probe in probes.items():
@@ -194,18 +251,20 @@ def _measure_names(model: Network, probes: Mapping[str, Probe], has_valid: bool)
     return tuple(names)
 
 
-def _measures(model, probes, params, valid) -> jax.Array:
+@partial(jax.jit, static_argnames=("model", "probes"))
+def _measures(model, probes: tuple, params, valid) -> jax.Array:
+    """Each member's measures (valid loss and accuracy, then the probes' values): (K, n_measures)."""
     def one(p):
         out = []
         if valid is not None:
             logits = model.apply(p, valid[0])
             out += [softmax_cross_entropy(logits, valid[1]), accuracy(logits, valid[1])]
-        for probe in probes.values():
+        for _, probe in probes:
             value = probe(model, p)
             out += [jnp.reshape(v, ()) for v in value.values()] if isinstance(value, Mapping) else [jnp.reshape(value, ())]
         return jnp.stack(out).astype(jnp.float32) if out else jnp.zeros((0,), jnp.float32)
 
-    return jax.jit(jax.vmap(one))(params)
+    return jax.vmap(one)(params)
 
 
 def _check_axes(axes: dict, factory, n_train: int) -> tuple:
@@ -324,47 +383,24 @@ def sweep(
     xs, ys = parallel.replicate((jnp.asarray(x), jnp.asarray(y)), mesh)
     for model_index, group in by_model.items():
         net = models[model_index]
-
-        def member_state(ids):
-            keys = [member_keys(int(axes[SEED][1][members[i][SEED]]) if SEED in axes else 0) for i in ids]
-            params = jax.vmap(lambda k: init(net, k))(jnp.stack([k[0] for k in keys]))
-            state = jax.vmap(opt.init)(params)
-            hyper = dict(state.hyperparams)
-            for name in swept:
-                hyper[name] = jnp.asarray([axes[name][1][members[i][name]] for i in ids], hyper[name].dtype)
-            return params, state._replace(hyperparams=hyper), [k[1] for k in keys]
-
-        def shapes(k):
-            p, s = jax.eval_shape(lambda: member_state(group[:1] * k)[:2])
-            idx = jax.ShapeDtypeStruct((k, chunk, batch_size), jnp.int32)
-            return p, s, jax.ShapeDtypeStruct(x.shape, jnp.float32), jax.ShapeDtypeStruct(y.shape, jnp.int32), idx
-
-        if max_members_per_device is None and len(group) > n_dev:
-            per = parallel.member_footprint(
-                lambda p, s, xx, yy, idx: stacked_steps(net, opt, p, s, xx, yy, idx, chunk), shapes)
-            size = parallel.members_per_round(len(group), per, n_dev)
-        else:
-            size = parallel.round_up(min(len(group), (max_members_per_device or len(group)) * n_dev), n_dev)
-        for start in range(0, len(group), size):
+        setup = _Setup(net, opt, init, axes, members, swept, (xs, ys), n, batch_size, steps, chunk, mesh)
+        cap = len(group) if max_members_per_device is None else max_members_per_device * n_dev
+        size, start = parallel.round_up(min(len(group), cap), n_dev), 0
+        while start < len(group):
             ids = group[start:start + size]
-            padded = ids + ids[-1:] * (parallel.round_up(len(ids), n_dev) - len(ids))
-            params, state, data_keys = member_state(padded)
-            params, state = parallel.shard_leading((params, state), mesh)
-            subsets = [np.asarray(axes[SUBSET][1][members[i][SUBSET]]) if SUBSET in axes else None for i in padded]
-            loss = None
-            for done in range(0, steps, chunk):
-                count = min(chunk, steps - done)
-                rows = [batch_indices(k, done, count, n, batch_size) for k in data_keys]
-                rows = np.stack([r if s is None else s[r] for r, s in zip(rows, subsets)])
-                rows = np.pad(rows, [(0, 0), (0, chunk - count), (0, 0)]).astype(np.int32)
-                params, state, loss = _stacked_steps_jit(net, opt, params, state, xs, ys,
-                                                         parallel.shard_leading(jnp.asarray(rows), mesh), count)
-            measured = np.concatenate([np.asarray(loss)[:, None], np.asarray(_measures(net, probes, params, valid))],
-                                      axis=1)
+            padded = ids + ids[-1:] * ((size if len(group) > size else parallel.round_up(len(ids), n_dev)) - len(ids))
+            trained = _train_round(setup, padded, measure_memory=max_members_per_device is None and start == 0)
+            if isinstance(trained, int):  # the round does not fit in memory: fewer members per round
+                size = parallel.members_per_round(len(group), trained, n_dev)
+                continue
+            params, loss = trained
+            measured = np.concatenate([np.asarray(loss)[:, None],
+                                       np.asarray(_measures(net, tuple(probes.items()), params, valid))], axis=1)
             for row, i in enumerate(ids):
                 values[i - mine.start] = measured[row]
                 if keep_params:
                     kept[i] = parallel.unstack(params, row)
+            start += len(ids)
     values = distributed.gather_rows(values, len(members))
     rows = []
     for i, member in enumerate(members):
