@@ -161,7 +161,9 @@ def stacked_steps(model: Network, optimizer, params, opt_state, x, y, indices, c
     """The first ``count`` of each member's rows of ``indices`` (K, rows, batch) as SGD steps.
 
     Returns the new stacked parameters and optimizer states and each member's mean loss over the
-    steps (seed 000 eq. 1), the step of ``jaxprobe.train.fit`` vmapped over members.
+    steps (seed 000 eq. 1), the step of ``jaxprobe.train.fit`` vmapped over members. ``indices``
+    of shape (rows, batch) is one minibatch order shared by all members: the members' first-layer
+    matmuls then read the same inputs and XLA may run them as one wide GEMM.
     """
     def one(p, s, idx):
         def step(i, carry):
@@ -174,7 +176,7 @@ def stacked_steps(model: Network, optimizer, params, opt_state, x, y, indices, c
         p, s, total = jax.lax.fori_loop(0, count, step, (p, s, jnp.float32(0.0)))
         return p, s, total / count
 
-    return jax.vmap(one)(params, opt_state, indices)
+    return jax.vmap(one, in_axes=(0, 0, 0 if indices.ndim == 3 else None))(params, opt_state, indices)
 
 
 _stacked_steps_jit = jax.jit(stacked_steps, static_argnames=("model", "optimizer"))
