@@ -12,9 +12,9 @@ split up, so that a device mesh can be added here without touching the flows or 
   over all local devices, and ``NamedSharding`` placements that split a leading axis (the members
   of a sweep, or the examples of a large probe batch) over it or copy an array to every device.
 * :func:`pad_leading` / :func:`round_up` — a leading axis padded to a multiple of the device count.
-* :func:`compiled_bytes`, :func:`member_footprint`, :func:`free_device_bytes`, :func:`members_per_round` — how many stacked
-  members fit at once, from the compiled program's measured per-member memory, so that a sweep
-  larger than memory runs in rounds instead of running out of memory.
+* :func:`compiled_bytes`, :func:`member_footprint`, :func:`free_device_bytes`,
+  :func:`members_per_round` — how many stacked members fit at once, from the compiled program's
+  measured per-member memory, so that a sweep larger than memory runs in rounds, not out of memory.
 """
 
 from __future__ import annotations

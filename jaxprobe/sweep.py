@@ -263,7 +263,8 @@ def _measures(model, probes: tuple, params, valid) -> jax.Array:
             out += [softmax_cross_entropy(logits, valid[1]), accuracy(logits, valid[1])]
         for _, probe in probes:
             value = probe(model, p)
-            out += [jnp.reshape(v, ()) for v in value.values()] if isinstance(value, Mapping) else [jnp.reshape(value, ())]
+            values = value.values() if isinstance(value, Mapping) else [value]
+            out += [jnp.reshape(v, ()) for v in values]
         return jnp.stack(out).astype(jnp.float32) if out else jnp.zeros((0,), jnp.float32)
 
     return jax.vmap(one)(params)
