@@ -73,13 +73,16 @@ def test_subset_and_width_axes_equal_fits_on_those_subsets_and_models():
 
 def test_probes_give_columns_per_member():
     probes = {"norm": lambda net, p: sum(jnp.sum(layer["kernel"] ** 2) for layer in p),
-              "out": lambda net, p: {"bias0": p[-1]["bias"][0], "mean": jnp.mean(net.apply(p, jnp.asarray(X)))}}
+              "out": lambda net, p: {"bias0": p[-1]["bias"][0], "mean": jnp.mean(net.apply(p, jnp.asarray(X)))},
+              "flow": lambda net, p: jnp.mean(jnp.abs(jp.bp_dnn_targets(net, p, X[:8], Y[:8]).reconstructions[0]))}
     table = sweep(MODEL, (X, Y), {"seed": [0, 1]}, probes=probes, keep_params=True, **KW)
-    assert table.measures == ("train_loss", "norm", "out.bias0", "out.mean")
+    assert table.measures == ("train_loss", "norm", "out.bias0", "out.mean", "flow")
     for i, row in enumerate(table.rows):
         p = table.params[i]
         np.testing.assert_allclose(row["norm"], sum(float(jnp.sum(layer["kernel"] ** 2)) for layer in p), rtol=1e-5)
         np.testing.assert_allclose(row["out.bias0"], float(p[-1]["bias"][0]), rtol=1e-6)
+        flow = jp.bp_dnn_targets(MODEL, p, X[:8], Y[:8]).reconstructions[0]  # a backward flow, per member
+        np.testing.assert_allclose(row["flow"], float(jnp.mean(jnp.abs(flow))), rtol=1e-5)
     with pytest.raises(ValueError, match="probe 'vector'"):
         sweep(MODEL, (X, Y), {"seed": [0]}, probes={"vector": lambda net, p: p[0]["bias"]}, **KW)
 
