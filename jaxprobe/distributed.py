@@ -12,6 +12,8 @@ the process count and its own id (``--coordinator host:port --num-processes N --
 
 from __future__ import annotations
 
+import argparse
+import os
 from typing import Optional
 
 import jax
@@ -43,6 +45,29 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
         raise ValueError(f"process_id must lie in 0..{num_processes - 1}, got {process_id}.")
     if num_processes > 1:
         jax.distributed.initialize(coordinator, num_processes, process_id)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Adds ``--coordinator host:port``, ``--num-processes N`` and ``--process-id i`` to ``parser``.
+
+    >>> add_arguments(argparse.ArgumentParser()).parse_args(["--coordinator", "h:1", "--num-processes", "2",
+    ...                                                      "--process-id", "1"]).process_id
+    1
+    """
+    group = parser.add_argument_group("several processes (hosts)")
+    group.add_argument("--coordinator", help="host:port of process 0; omit under Slurm or for one process")
+    group.add_argument("--num-processes", type=int, help="number of processes (with --coordinator)")
+    group.add_argument("--process-id", type=int, help="this process's id, 0..N-1 (with --coordinator)")
+    return parser
+
+
+def initialize_from(args: argparse.Namespace) -> None:
+    """:func:`initialize` from :func:`add_arguments`' options; under a Slurm job of several tasks
+    without them, from Slurm's environment; otherwise nothing (one process)."""
+    if args.coordinator is not None:
+        initialize(args.coordinator, args.num_processes, args.process_id)
+    elif int(os.environ.get("SLURM_NTASKS", "1")) > 1:
+        initialize()
 
 
 def share(n: int, index: Optional[int] = None, count: Optional[int] = None) -> range:

@@ -1,6 +1,6 @@
 """A small sweep run in a fresh process (device count and process group are fixed at JAX start).
 
-    python tests/sweep_worker.py OUT.json [--devices 4] [--coordinator host:port --processes N --id i]
+    python tests/sweep_worker.py OUT.json [--devices 4] [--coordinator host:port --num-processes N --process-id i]
 
 Writes the table's rows as JSON (process 0 only under several processes). With ``--devices`` the
 sweep runs once over all forced CPU devices and once on the first device alone, and both tables
@@ -36,19 +36,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--devices", type=int, default=0)
-    parser.add_argument("--coordinator")
-    parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--id", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.devices:
+    args, _ = parser.parse_known_args(argv)
+    if args.devices:  # before JAX starts its CPU backend
         os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.devices}"
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import jax
 
     from jaxprobe import distributed, parallel
 
-    if args.coordinator:
-        distributed.initialize(args.coordinator, args.processes, args.id)
+    args = distributed.add_arguments(parser).parse_args(argv)
+    distributed.initialize_from(args)
     result = {"devices": jax.local_device_count(), "processes": jax.process_count()}
     # caps given: no footprint compiles (tested in test_parallel); 2 per device = one round on 4 devices,
     # three rounds on one device

@@ -35,10 +35,10 @@ def worker_runs(tmp_path_factory):
     port = _free_port()
     commands = {
         "four": [str(WORKER), str(folder / "four.json"), "--devices", "4"],
-        "two": [str(WORKER), str(folder / "two.json"), "--coordinator", f"localhost:{port}", "--processes", "2",
-                "--id", "0"],
-        "two_1": [str(WORKER), str(folder / "two_1.json"), "--coordinator", f"localhost:{port}", "--processes",
-                  "2", "--id", "1"],
+        "two": [str(WORKER), str(folder / "two.json"), "--coordinator", f"localhost:{port}", "--num-processes",
+                "2", "--process-id", "0"],
+        "two_1": [str(WORKER), str(folder / "two_1.json"), "--coordinator", f"localhost:{port}", "--num-processes",
+                  "2", "--process-id", "1"],
     }
     procs = {name: subprocess.Popen([sys.executable, *cmd], cwd=ROOT, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True) for name, cmd in commands.items()}
@@ -136,3 +136,12 @@ def test_initialize_needs_all_three_arguments():
         distributed.initialize("localhost:1234")
     with pytest.raises(ValueError, match="process_id"):
         distributed.initialize("localhost:1234", 2, 2)
+
+
+def test_initialize_from_arguments_without_a_coordinator_is_one_process(monkeypatch):
+    import argparse
+
+    monkeypatch.delenv("SLURM_NTASKS", raising=False)
+    args = distributed.add_arguments(argparse.ArgumentParser()).parse_args([])
+    distributed.initialize_from(args)  # nothing to join
+    assert jax.process_count() == 1
