@@ -358,6 +358,8 @@ def sweep(
     x, y = np.asarray(train[0], np.float32), np.asarray(train[1], np.int32)
     swept = _check_axes(axes, factory, len(x))
     models = axes[MODEL][1] if MODEL in axes else (model,)
+    if MODEL not in axes and not isinstance(model, Network):
+        raise ValueError(f"model must be a jaxprobe Network (or give the grid a 'model' axis), got {model!r}.")
     for m in models:
         validation.check_input("train[0]", x, m.input_shape)
         validation.check_index("train[1]", y, m.n_classes, "class label")

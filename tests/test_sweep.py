@@ -103,6 +103,11 @@ def test_bad_grids_name_the_axis(grid, axis):
         sweep(MODEL, (X, Y), grid, **KW)
 
 
+def test_a_sweep_without_a_model_is_refused():
+    with pytest.raises(ValueError, match="model must be a jaxprobe Network"):
+        sweep(None, (X, Y), {"seed": [0]}, **KW)
+
+
 def test_model_axis_with_the_wrong_input_shape_is_refused():
     with pytest.raises(ValueError, match="train\\[0\\]"):
         sweep(None, (X, Y), {"model": [jp.mlp([6, 3])]}, **KW)
