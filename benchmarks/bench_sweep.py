@@ -1,0 +1,153 @@
+"""Speed of stacked training (the sweep's compiled program) against a Python loop over one jitted step.
+
+    python benchmarks/bench_sweep.py [--ks 1,2,4,8,16,32,64] [--steps 20] [--repeats 3] [--quick]
+
+DNN-6 (784-100×5-10) at batch 64 on random inputs (the speed does not depend on the values), SGD
+through ``optax.inject_hyperparams`` as ``jaxprobe.sweep`` builds it. For each K:
+
+- stacked: K members in one call of ``jaxprobe.sweep.stacked_steps`` (vmapped over members, each
+  with its own minibatch order, as a sweep runs them);
+- stacked, shared order: the same with one minibatch order for all members (the first layer's
+  inputs are shared, so XLA may run the members' first matmuls as one wide GEMM);
+- loop: the same jitted program for one member, called K times from Python.
+
+Model-steps/s = K · steps / time (median of the rounds). The GEMM fraction is the time the step's
+own matmuls (2·m·k·n each: 6 forward, 6 weight gradients, 5 input gradients per model-step) would
+take at the rate measured here for each shape alone, over the measured time per model-step. Every
+round times all variants and all K, so load from other processes hits all alike. Prints the device
+it ran on and the load average. Never run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+import jaxprobe as jp  # noqa: E402
+from jaxprobe.sweep import stacked_steps  # noqa: E402
+
+WIDTHS = (784, 100, 100, 100, 100, 100, 10)
+BATCH = 64
+N_TRAIN = 6400
+
+
+def step_matmul_shapes(widths=WIDTHS, batch=BATCH) -> list:
+    """(m, k, n) of every matmul one SGD step of an MLP runs: forward, weight and input gradients."""
+    shapes = []
+    for layer, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        shapes.append((batch, fan_in, fan_out))  # z = o W
+        shapes.append((fan_in, batch, fan_out))  # dW = oᵀ δ
+        if layer > 0:
+            shapes.append((batch, fan_out, fan_in))  # δ_prev = δ Wᵀ (not needed below the first layer)
+    return shapes
+
+
+def gemm_timer(m: int, k: int, n: int, repeats: int = 64):
+    """A function timing one float32 (m,k)@(k,n) matmul: (wall, cpu) seconds, from ``repeats``
+    distinct matmuls in one compiled loop (best of 3 calls)."""
+    xs = jax.random.normal(jax.random.key(0), (repeats, m, k), jnp.float32)
+    w = jax.random.normal(jax.random.key(1), (k, n), jnp.float32)
+
+    @jax.jit
+    def run(xs, w):
+        return jax.lax.fori_loop(0, repeats, lambda i, c: c + xs[i] @ w, jnp.zeros((m, n), jnp.float32))
+
+    run(xs, w).block_until_ready()
+
+    def timed():
+        best = (np.inf, np.inf)
+        for _ in range(3):
+            wall, cpu = time.perf_counter(), time.process_time()
+            run(xs, w).block_until_ready()
+            best = min(best[0], time.perf_counter() - wall), min(best[1], time.process_time() - cpu)
+        return best[0] / repeats, best[1] / repeats
+
+    return timed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ks", default="1,2,4,8,16,32,64")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="K = 1, 4, 16; 10 steps; 2 rounds")
+    args = parser.parse_args(argv)
+    ks = [1, 4, 16] if args.quick else [int(k) for k in args.ks.split(",")]
+    steps, repeats = (10, 2) if args.quick else (args.steps, args.repeats)
+
+    device = jax.devices()[0]
+    print(f"device: {device.platform} {device.device_kind} × {jax.device_count()}; jax {jax.__version__}; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    model = jp.mlp(WIDTHS)
+    optimizer = optax.inject_hyperparams(optax.sgd)(learning_rate=0.01)
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(N_TRAIN, WIDTHS[0])).astype(np.float32))
+    y = jnp.asarray(rng.integers(0, 10, N_TRAIN).astype(np.int32))
+    program = jax.jit(stacked_steps, static_argnames=("model", "optimizer"))
+
+    def state(k):
+        params = model.init_stacked(jax.random.split(jax.random.key(1), k))
+        return params, jax.vmap(optimizer.init)(params)
+
+    def indices(k, shared):
+        shape = (steps, BATCH) if shared else (k, steps, BATCH)
+        return jnp.asarray(rng.integers(0, N_TRAIN, shape).astype(np.int32))
+
+    variants = {}
+    for k in ks:
+        variants[("stacked", k)] = (state(k), indices(k, False), 1)
+        variants[("shared order", k)] = (state(k), indices(k, True), 1)
+        variants[("loop", k)] = (state(1), indices(1, False), k)  # one member's program, called k times
+
+    def run(variant):
+        (params, opt_state), idx, calls = variant
+        for _ in range(calls):
+            out = program(model, optimizer, params, opt_state, x, y, idx, steps)
+        jax.block_until_ready(out)
+
+    for variant in variants.values():  # compile
+        run(variant)
+    shapes = step_matmul_shapes()
+    gemms = [gemm_timer(*shape) for shape in shapes]
+    times = {name: [] for name in variants}
+    bound = np.array([np.inf, np.inf])  # (wall, cpu) seconds per model-step at each shape's own GEMM rate
+    for _ in range(repeats):
+        for name, variant in variants.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            run(variant)
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+        bound = np.minimum(bound, np.sum([g() for g in gemms], axis=0))
+
+    flops = sum(2 * m * kk * n for m, kk, n in shapes)
+    print(f"one model-step: {len(shapes)} matmuls, {flops / 1e6:.1f} MFLOP; at its shapes' own GEMM rates "
+          f"{bound[0] * 1e6:.1f} µs wall ({flops / bound[0] / 1e9:.1f} GFLOP/s), {bound[1] * 1e6:.1f} µs CPU")
+    print("medians of the rounds; by wall time, then by process CPU time (all threads)")
+    print(f"{'K':>3} {'variant':>13} {'model-steps/s':>14} {'GEMM fraction':>14} {'× loop':>7}"
+          f" {'CPU steps/s':>12} {'CPU fraction':>13} {'× loop':>7}")
+    ratios = {}
+    for k in ks:
+        median = lambda name, i: statistics.median(t[i] for t in times[(name, k)])
+        loop = [k * steps / median("loop", i) for i in (0, 1)]
+        for name in ("loop", "stacked", "shared order"):
+            rate = [k * steps / median(name, i) for i in (0, 1)]
+            ratios[(name, k)] = rate[0] / loop[0]
+            print(f"{k:>3} {name:>13} {rate[0]:>14,.0f} {rate[0] * bound[0]:>14.2f} {rate[0] / loop[0]:>7.2f}"
+                  f" {rate[1]:>12,.0f} {rate[1] * bound[1]:>13.2f} {rate[1] / loop[1]:>7.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return ratios
+
+
+if __name__ == "__main__":
+    main()

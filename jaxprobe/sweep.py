@@ -1,0 +1,415 @@
+"""Probe sweeps: a grid of seeds × hyperparameters trained as stacked members, probed, tabulated.
+
+``sweep(model, train, {"seed": [0, 1, 2], "learning_rate": [0.1, 0.01]}, steps=...)`` trains the
+grid's 6 members as one stack of parameters in one compiled program, applies every probe to
+every member and returns a :class:`SweepTable`: one row per member, a column per grid axis and
+per measure. Grid axes:
+
+- ``"seed"``: member keys. ``init_key, data_key = split(key(seed))``: the parameters come from
+  ``init(model, init_key)`` and the minibatch order from ``data_key``, exactly as
+  ``fit(model, init(model, init_key), train, key=data_key)`` would draw it
+  (``jaxprobe.train.batch_indices``).
+- ``"subset"``: index arrays into ``train`` (all of one length, so that members stack); a member
+  trains on ``(x[subset], y[subset])``.
+- ``"model"``: networks; members of one network form one stacked program (widths that differ
+  give one program per width).
+- any other name: a numeric argument of the optimizer (``learning_rate``, ``momentum``, ``b1`` …),
+  set per member through ``optax.inject_hyperparams``.
+
+Values may be given as a sequence or as a ``{label: value}`` dict (labels name arrays and
+networks in the table). Members are the grid's cartesian product, the last axis varying fastest.
+The members of a network are split over all local devices (``jaxprobe.parallel``) and trained in
+rounds when they do not fit in memory at once; under several processes
+(``jaxprobe.distributed``) each process trains its share and every process receives the table.
+
+Each step is the SGD step of ``jaxprobe.train.fit``: the mean softmax cross-entropy of seed 000
+eq. 1 on the step's minibatch, its gradient, the optimizer's update.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import itertools
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxprobe import distributed, parallel, validation
+from jaxprobe.losses import accuracy, softmax_cross_entropy
+from jaxprobe.models import Network
+from jaxprobe.train import batch_indices
+
+SEED, SUBSET, MODEL = "seed", "subset", "model"
+Probe = Callable[[Network, tuple], Union[jax.Array, Mapping[str, jax.Array]]]
+
+
+# ------------------------------------------------------------------------------ the grid
+def grid_axes(grid: Mapping[str, Union[Sequence, Mapping]]) -> dict:
+    """The grid as ``{axis: (labels, values)}``, checked: no empty axis, labels from dict keys.
+
+    Raises:
+        ValueError: naming an axis with no values.
+
+    >>> grid_axes({"seed": [0, 1]})["seed"]
+    (('0', '1'), (0, 1))
+    """
+    if not grid:
+        raise ValueError("grid must name at least one axis, e.g. {'seed': [0, 1, 2]}.")
+    axes = {}
+    for name, values in grid.items():
+        if isinstance(values, Mapping):
+            labels, values = tuple(str(k) for k in values), tuple(values.values())
+        else:
+            values = tuple(values) if not isinstance(values, (str, bytes)) else (values,)
+            scalar = all(np.ndim(v) == 0 and not isinstance(v, Network) for v in values)
+            labels = tuple(str(v) if scalar else str(i) for i, v in enumerate(values))
+        if not values:
+            raise ValueError(f"grid axis {name!r} is empty; give it at least one value.")
+        axes[name] = (labels, values)
+    return axes
+
+
+def expand_grid(grid: Mapping[str, Union[Sequence, Mapping]]) -> list[dict]:
+    """The grid's members: one ``{axis: index}`` per point of the cartesian product, last axis fastest.
+
+    >>> expand_grid({"seed": [0, 1], "learning_rate": [0.1, 0.2, 0.3]})[:2]
+    [{'seed': 0, 'learning_rate': 0}, {'seed': 0, 'learning_rate': 1}]
+    """
+    axes = grid_axes(grid)
+    names = list(axes)
+    return [dict(zip(names, point)) for point in itertools.product(*(range(len(axes[a][0])) for a in names))]
+
+
+def member_keys(seed: int) -> tuple:
+    """``(init_key, data_key)`` of a member with this seed: ``split(key(seed))``."""
+    init_key, data_key = jax.random.split(jax.random.key(seed))
+    return init_key, data_key
+
+
+# ------------------------------------------------------------------------------ the table
+@dataclass
+class SweepTable:
+    """One row per member: the grid axes' labels and the measures (floats)."""
+
+    axes: tuple
+    measures: tuple
+    rows: list
+    params: dict = field(default_factory=dict)  # member index → parameters (when keep_params)
+
+    @property
+    def columns(self) -> tuple:
+        return ("member",) + self.axes + self.measures
+
+    def column(self, name: str) -> np.ndarray:
+        """One column over all members (floats for measures, labels for axes)."""
+        if name not in self.columns:
+            raise KeyError(f"no column {name!r}; columns are {', '.join(self.columns)}.")
+        return np.asarray([row[name] for row in self.rows])
+
+    def to_csv(self, path) -> Path:
+        path = Path(path)
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        return path
+
+    def to_json(self, path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps({"axes": list(self.axes), "measures": list(self.measures), "rows": self.rows},
+                                   indent=1))
+        return path
+
+    def save(self, folder, name: str = "sweep") -> tuple:
+        """Writes ``<name>.csv`` and ``<name>.json`` into ``folder``; returns their paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return self.to_csv(folder / f"{name}.csv"), self.to_json(folder / f"{name}.json")
+
+    def to_report(self, report, title: str = "Sweep", digits: int = 4) -> None:
+        """Adds the table to a ``jaxprobe.report.Report`` section (and its files to its folder)."""
+        fmt = lambda v: f"{v:.{digits}g}" if isinstance(v, float) else v
+        report.table(title, self.columns, [[fmt(row[c]) for c in self.columns] for row in self.rows])
+        self.save(report.folder)
+
+
+# ------------------------------------------------------------------------------ training
+def _optimizer_factory(optimizer) -> Callable:
+    if callable(optimizer):
+        return optimizer
+    if not isinstance(optimizer, str) or not callable(getattr(optax, optimizer, None)):
+        raise ValueError(f"optimizer must be an optax optimizer factory (optax.adam) or its name ('adam'), "
+                         f"got {optimizer!r}.")
+    return getattr(optax, optimizer)
+
+
+@lru_cache(maxsize=32)
+def _injected(factory, fixed: tuple, swept: tuple) -> optax.GradientTransformation:
+    """One optimizer object per (factory, fixed arguments, swept names), so compiled steps are reused."""
+    return optax.inject_hyperparams(factory)(**dict(fixed), **{name: 0.0 for name in swept})
+
+
+def stacked_steps(model: Network, optimizer, params, opt_state, x, y, indices, count):
+    """The first ``count`` of each member's rows of ``indices`` (K, rows, batch) as SGD steps.
+
+    Returns the new stacked parameters and optimizer states and each member's mean loss over the
+    steps (seed 000 eq. 1), the step of ``jaxprobe.train.fit`` vmapped over members. ``indices``
+    of shape (rows, batch) is one minibatch order shared by all members: the members' first-layer
+    matmuls then read the same inputs and XLA may run them as one wide GEMM.
+    """
+    def one(p, s, idx):
+        def step(i, carry):
+            p, s, total = carry
+            rows = idx[i]
+            loss, grads = jax.value_and_grad(lambda q: softmax_cross_entropy(model.apply(q, x[rows]), y[rows]))(p)
+            updates, s = optimizer.update(grads, s, p)
+            return optax.apply_updates(p, updates), s, total + loss
+
+        p, s, total = jax.lax.fori_loop(0, count, step, (p, s, jnp.float32(0.0)))
+        return p, s, total / count
+
+    return jax.vmap(one, in_axes=(0, 0, 0 if indices.ndim == 3 else None))(params, opt_state, indices)
+
+
+_stacked_steps_jit = jax.jit(stacked_steps, static_argnames=("model", "optimizer"))
+
+
+class _Setup(NamedTuple):
+    """What every round of one network's members shares."""
+
+    model: Network
+    optimizer: optax.GradientTransformation
+    init: Callable
+    axes: dict
+    members: list
+    swept: tuple
+    data: tuple  # (x, y) replicated over the mesh
+    n: int  # examples per member's training set
+    batch_size: int
+    steps: int
+    chunk: int
+    mesh: jax.sharding.Mesh
+
+
+def _member_state(setup: _Setup, ids: list):
+    """Stacked initial parameters and optimizer states of members ``ids``, and their data keys."""
+    axes, members = setup.axes, setup.members
+    keys = [member_keys(int(axes[SEED][1][members[i][SEED]]) if SEED in axes else 0) for i in ids]
+    params = jax.vmap(lambda k: setup.init(setup.model, k))(jnp.stack([k[0] for k in keys]))
+    state = jax.vmap(setup.optimizer.init)(params)
+    hyper = dict(state.hyperparams)
+    for name in setup.swept:
+        hyper[name] = jnp.asarray([axes[name][1][members[i][name]] for i in ids], hyper[name].dtype)
+    return params, state._replace(hyperparams=hyper), [k[1] for k in keys]
+
+
+def _train_round(setup: _Setup, ids: list, *, measure_memory: bool):
+    """Members ``ids`` (a multiple of the device count) trained together over the mesh.
+
+    Returns ``(params, mean loss of the last chunk)``, or, when ``measure_memory`` finds that the
+    compiled round needs more than the free device memory allows, its measured bytes per member.
+    """
+    axes, members = setup.axes, setup.members
+    params, state, data_keys = _member_state(setup, ids)
+    params, state = parallel.shard_leading((params, state), setup.mesh)
+    subsets = [np.asarray(axes[SUBSET][1][members[i][SUBSET]]) if SUBSET in axes else None for i in ids]
+    program, loss = None, None
+    for done in range(0, setup.steps, setup.chunk):
+        count = min(setup.chunk, setup.steps - done)
+        rows = [batch_indices(k, done, count, setup.n, setup.batch_size) for k in data_keys]
+        rows = np.stack([r if s is None else s[r] for r, s in zip(rows, subsets)])
+        rows = np.pad(rows, [(0, 0), (0, setup.chunk - count), (0, 0)]).astype(np.int32)
+        args = (params, state, *setup.data, parallel.shard_leading(jnp.asarray(rows), setup.mesh), count)
+        if program is None:
+            program = _stacked_steps_jit.lower(setup.model, setup.optimizer, *args).compile()
+            if measure_memory:
+                n_dev = setup.mesh.devices.size
+                per_member = parallel.compiled_bytes(program) * n_dev // len(ids)
+                if parallel.members_per_round(len(ids), per_member, n_dev) < len(ids):
+                    return per_member
+        params, state, loss = program(*args)
+    return params, loss
+
+
+def _measure_names(model: Network, probes: Mapping[str, Probe], has_valid: bool) -> tuple:
+    names = ["train_loss"] + (["valid_loss", "valid_accuracy"] if has_valid else [])
+    for name, probe in probes.items():
+        out = jax.eval_shape(lambda p: probe(model, p), model.param_shapes)
+        if isinstance(out, Mapping):
+            names += [f"{name}.{k}" for k in out]
+        elif np.prod(out.shape) == 1:
+            names.append(name)
+        else:
+            raise ValueError(f"probe {name!r} must return a scalar or a dict of scalars per member, "
+                             f"got shape {out.shape}.")
+    return tuple(names)
+
+
+@partial(jax.jit, static_argnames=("model", "probes"))
+def _measures(model, probes: tuple, params, valid) -> jax.Array:
+    """Each member's measures (valid loss and accuracy, then the probes' values): (K, n_measures)."""
+    def one(p):
+        out = []
+        if valid is not None:
+            logits = model.apply(p, valid[0])
+            out += [softmax_cross_entropy(logits, valid[1]), accuracy(logits, valid[1])]
+        for _, probe in probes:
+            value = probe(model, p)
+            values = value.values() if isinstance(value, Mapping) else [value]
+            out += [jnp.reshape(v, ()) for v in values]
+        return jnp.stack(out).astype(jnp.float32) if out else jnp.zeros((0,), jnp.float32)
+
+    return jax.vmap(one)(params)
+
+
+def _check_axes(axes: dict, factory, n_train: int) -> tuple:
+    """The optimizer axes; raises naming an axis whose values cannot stack or are not known."""
+    accepted = set(inspect.signature(factory).parameters)
+    swept = []
+    for name, (_, values) in axes.items():
+        if name == SEED:
+            if not all(float(v).is_integer() for v in values):
+                raise ValueError(f"grid axis 'seed' must hold integers, got {values!r}.")
+        elif name == SUBSET:
+            sizes = {np.shape(v) for v in values}
+            if len(sizes) > 1 or any(np.ndim(v) != 1 for v in values):
+                raise ValueError(f"grid axis 'subset' holds index arrays of shapes {sorted(sizes)}; members can "
+                                 f"only stack when every subset is 1-D and of one length.")
+            for v in values:
+                validation.check_index("grid axis 'subset'", np.asarray(v), n_train, "training example index")
+        elif name == MODEL:
+            if not all(isinstance(v, Network) for v in values):
+                raise ValueError("grid axis 'model' must hold jaxprobe Networks.")
+        else:
+            if name not in accepted:
+                raise ValueError(f"grid axis {name!r} is neither 'seed', 'subset', 'model' nor an argument of the "
+                                 f"optimizer {getattr(factory, '__name__', factory)} "
+                                 f"({', '.join(sorted(accepted))}).")
+            if not all(np.ndim(v) == 0 and np.issubdtype(np.asarray(v).dtype, np.number) for v in values):
+                raise ValueError(f"grid axis {name!r} must hold numbers (set per member through "
+                                 f"optax.inject_hyperparams); got {values!r}.")
+            swept.append(name)
+    return tuple(swept)
+
+
+def sweep(
+    model: Network,
+    train: tuple,
+    grid: Mapping[str, Union[Sequence, Mapping]],
+    *,
+    steps: int,
+    batch_size: int = 100,
+    optimizer: Union[str, Callable] = optax.sgd,
+    optimizer_args: Optional[Mapping] = None,
+    valid: Optional[tuple] = None,
+    probes: Optional[Mapping[str, Probe]] = None,
+    init: Optional[Callable[[Network, jax.Array], tuple]] = None,
+    eval_every: Optional[int] = None,
+    mesh: Optional[jax.sharding.Mesh] = None,
+    max_members_per_device: Optional[int] = None,
+    keep_params: bool = False,
+) -> SweepTable:
+    """Trains every member of ``grid`` (see the module docstring) and probes it; one table row each.
+
+    Args:
+        model: the network (unless the grid has a ``"model"`` axis).
+        train: ``(x, y)``, inputs and integer labels.
+        grid: ``{axis: values}``; at least one axis, none empty.
+        steps: SGD steps per member.
+        batch_size: examples per step.
+        optimizer: an optax factory or its name (default ``optax.sgd``); swept arguments go
+            through ``optax.inject_hyperparams``.
+        optimizer_args: fixed arguments of the optimizer (``learning_rate`` defaults to 0.01).
+        valid: ``(x, y)``; adds ``valid_loss`` and ``valid_accuracy`` of the final parameters.
+        probes: ``{name: probe(model, params) → scalar or {key: scalar}}``, applied to every member
+            (a dict gives the columns ``name.key``).
+        init: ``init(model, key) → params`` (default ``model.init``).
+        eval_every: steps per compiled chunk (default one epoch); ``train_loss`` is the mean loss of
+            the last chunk, as ``fit``'s last ``history['train_loss']``.
+        mesh: the devices members are split over (default all local devices).
+        max_members_per_device: a cap on members per device and round; without it the cap comes
+            from the measured per-member footprint and the free device memory.
+        keep_params: keep each member's final parameters in ``table.params`` (this process's share).
+    Returns:
+        A :class:`SweepTable` (the whole grid on every process).
+    Raises:
+        ValueError: an empty axis, subsets that cannot stack, an unknown axis (each naming the axis),
+            or bad training arguments.
+
+    >>> import jaxprobe as jp
+    >>> x, y = jnp.ones((8, 3)), jnp.arange(8) % 2
+    >>> t = sweep(jp.mlp([3, 2]), (x, y), {"seed": [0], "learning_rate": [0.1, 0.2]}, steps=2, batch_size=4)
+    >>> t.column("learning_rate").tolist(), t.measures
+    (['0.1', '0.2'], ('train_loss',))
+    """
+    axes = grid_axes(grid)
+    factory = _optimizer_factory(optimizer)
+    fixed = dict(optimizer_args or {})
+    if "learning_rate" in inspect.signature(factory).parameters and "learning_rate" not in axes:
+        fixed.setdefault("learning_rate", 0.01)
+    x, y = np.asarray(train[0], np.float32), np.asarray(train[1], np.int32)
+    swept = _check_axes(axes, factory, len(x))
+    models = axes[MODEL][1] if MODEL in axes else (model,)
+    if MODEL not in axes and not isinstance(model, Network):
+        raise ValueError(f"model must be a jaxprobe Network (or give the grid a 'model' axis), got {model!r}.")
+    for m in models:
+        validation.check_input("train[0]", x, m.input_shape)
+        validation.check_index("train[1]", y, m.n_classes, "class label")
+    n = len(axes[SUBSET][1][0]) if SUBSET in axes else len(x)
+    validation.check_positive("steps", steps, integer=True)
+    validation.check_positive("batch_size", batch_size, integer=True)
+    if batch_size > n:
+        raise ValueError(f"batch_size={batch_size} is larger than the training set ({n} examples).")
+    chunk = min(int(eval_every or n // batch_size), steps)
+    validation.check_positive("eval_every", chunk, integer=True)
+    probes = dict(probes or {})
+    valid = None if valid is None else (jnp.asarray(valid[0], jnp.float32), jnp.asarray(valid[1], jnp.int32))
+    opt = _injected(factory, tuple(sorted(fixed.items())), swept)
+    init = init or (lambda m, k: m.init(k))
+    mesh = mesh or parallel.device_mesh()
+    n_dev = mesh.devices.size
+
+    members = expand_grid(grid)
+    names = _measure_names(models[0], probes, valid is not None)
+    mine = distributed.share(len(members))
+    values = np.zeros((len(mine), len(names)), np.float32)
+    kept = {}
+    by_model = {}
+    for i in mine:
+        by_model.setdefault(members[i].get(MODEL, 0), []).append(i)
+    xs, ys = parallel.replicate((jnp.asarray(x), jnp.asarray(y)), mesh)
+    for model_index, group in by_model.items():
+        net = models[model_index]
+        setup = _Setup(net, opt, init, axes, members, swept, (xs, ys), n, batch_size, steps, chunk, mesh)
+        cap = len(group) if max_members_per_device is None else max_members_per_device * n_dev
+        size, start = parallel.round_up(min(len(group), cap), n_dev), 0
+        while start < len(group):
+            ids = group[start:start + size]
+            padded = ids + ids[-1:] * ((size if len(group) > size else parallel.round_up(len(ids), n_dev)) - len(ids))
+            trained = _train_round(setup, padded, measure_memory=max_members_per_device is None and start == 0)
+            if isinstance(trained, int):  # the round does not fit in memory: fewer members per round
+                size = parallel.members_per_round(len(group), trained, n_dev)
+                continue
+            params, loss = trained
+            measured = np.concatenate([np.asarray(loss)[:, None],
+                                       np.asarray(_measures(net, tuple(probes.items()), params, valid))], axis=1)
+            for row, i in enumerate(ids):
+                values[i - mine.start] = measured[row]
+                if keep_params:
+                    kept[i] = parallel.unstack(params, row)
+            start += len(ids)
+    values = distributed.gather_rows(values, len(members))
+    rows = []
+    for i, member in enumerate(members):
+        row = {"member": i, **{a: axes[a][0][member[a]] for a in axes}}
+        row.update({name: float(v) for name, v in zip(names, values[i])})
+        rows.append(row)
+    return SweepTable(tuple(axes), names, rows, kept)
