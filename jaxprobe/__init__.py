@@ -37,6 +37,7 @@ from jaxprobe.models import (
     vgg_mnist,
 )
 from jaxprobe.interpret import with_rule
+from jaxprobe.probes.target_propagation import class_features, target_propagation
 from jaxprobe.rules import RULES
 
 __version__ = "0.1.0"
