@@ -102,7 +102,7 @@ def test_bad_arguments_name_the_fix(small):
         class_features(net, params, start="back")
     with pytest.raises(ValueError, match="steps must be a Python int"):
         class_features(net, params, steps=0)
-    with pytest.raises(ValueError, match="tau must be a positive number"):
+    with pytest.raises(ValueError, match=r"tau must be > 0, got -1.0"):
         class_features(net, params, tau=-1.0)
     with pytest.raises(ValueError, match=r"layer must be an int in 1..2"):
         class_features(net, params, layer=3)
