@@ -18,7 +18,7 @@ from jaxprobe.studies.coupled_nmf import criteria as C
 from jaxprobe.studies.coupled_nmf.protocol import RANKS, REFERENCE, SEED_ACCURACY_ALL_DIGITS, UNTRAINED, condition
 
 __all__ = ["ClaimRow", "spread", "rising_share", "below_share", "share_outcome", "accuracy_outcome",
-           "reading_rho", "accuracy_rows", "recognises_9", "rmse_rows", "spectra_rows", "neuron_pairs",
+           "reading_rho", "reading_outcome", "accuracy_rows", "recognises_9", "rmse_rows", "spectra_rows", "neuron_pairs",
            "participation", "underutilised", "reading_rows", "evaluate", "smoke_test", "CASE_I", "CASE_II_SUBSETS", "TRAINED"]
 
 CASE_I = ("I-25", "I-50", "I-75", "I-100")
@@ -120,7 +120,12 @@ def reading_rho(accuracy: np.ndarray, measure: np.ndarray) -> np.ndarray:
     return np.array([spearmanr(accuracy[:, s], measure[:, s]).statistic for s in range(accuracy.shape[1])])
 
 
-def _reading_outcome(rho: np.ndarray) -> str:
+def reading_outcome(rho: np.ndarray) -> str:
+    """Mean ρ ≥ 0.7 with ρ > 0 in every seed holds, mean ρ ≥ 0.3 partly; a NaN ρ is not measurable.
+
+    >>> reading_outcome(np.array([0.9, 0.8])), reading_outcome(np.array([0.6, 0.5, -0.1]))
+    ('holds', 'partly')
+    """
     if np.any(np.isnan(rho)):
         return "not measurable"
     if rho.mean() >= C.READING_RHO_HOLDS and rho.min() > 0:
@@ -267,7 +272,7 @@ def reading_rows(results: Results) -> list[ClaimRow]:
     for name, m in measures.items():
         rho = reading_rho(acc, m)
         rows.append(ClaimRow(C.READING[name], f"ρ = {spread(rho, 2)} (lowest {np.min(rho):.2f}, {len(rho)} seeds)",
-                             "the poorer the training, the lower the rank", _reading_outcome(rho)))
+                             "the poorer the training, the lower the rank", reading_outcome(rho)))
     return rows
 
 
