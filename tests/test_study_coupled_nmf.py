@@ -24,10 +24,8 @@ def test_pooled_outputs_are_what_the_next_stage_reads(digits):
     params = NET.init(jax.random.key(0))
     a0, a1 = pooled_outputs(NET, params, digits, (1, 2))
     assert a0.shape == (6, 1440) and a1.shape == (6, 320) and a0.min() >= 0 and a1.min() >= 0
-    trace = NET.trace(params, jnp.asarray(digits))
-    np.testing.assert_allclose(a0[2], np.asarray(max_pool(trace.post[0][2], 2)).ravel(), rtol=1e-6)
-    np.testing.assert_allclose(a0, np.asarray(jax.vmap(lambda o: max_pool(o, 2))(trace.post[0])).reshape(6, -1),
-                               rtol=1e-6)
+    conv1 = jax.nn.relu(NET.stage_affine(params, 1, jnp.asarray(digits[2])))       # (24, 24, 10)
+    np.testing.assert_allclose(a0[2], np.asarray(max_pool(conv1, 2)).ravel(), rtol=1e-6)
     # the dense stage maps the pooled layer-2 output to the logits: W a1 + b
     logits = a1 @ np.asarray(params[2]["kernel"]) + np.asarray(params[2]["bias"])
     np.testing.assert_allclose(logits, np.asarray(NET.apply(params, jnp.asarray(digits))), rtol=1e-4, atol=1e-5)

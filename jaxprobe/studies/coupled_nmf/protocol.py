@@ -230,7 +230,8 @@ def _logits(net: Network, params, x):
 
 
 def measure_network(net: Network, params, test_x: np.ndarray, test_y: np.ndarray, idx: np.ndarray, *,
-                    ranks: Sequence[int] = RANKS, key, iterations: int, inner_steps: int) -> dict:
+                    ranks: Sequence[int] = RANKS, key, iterations: int, inner_steps: int,
+                    normalised: bool = True) -> dict:
     """Everything the study reads from one network.
 
     Args:
@@ -240,6 +241,7 @@ def measure_network(net: Network, params, test_x: np.ndarray, test_y: np.ndarray
       ranks: the ranks of the factorisation.
       key: ``jax.random.key`` for the factorisation's initial factors.
       iterations, inner_steps: of :func:`jaxprobe.analysis.factorization.coupled_nmf`.
+      normalised: also fit the blocks normalised to unit RMS (else ``normalised`` is None).
 
     Returns:
       A dict of numpy arrays and numbers: ``accuracy``, ``recall`` (per digit), ``raw`` and
@@ -258,7 +260,7 @@ def measure_network(net: Network, params, test_x: np.ndarray, test_y: np.ndarray
         "accuracy": float(np.mean(pred == test_y)),
         "recall": recall,
         "raw": _factorise(blocks, y, tuple(ranks), key, iterations, inner_steps),
-        "normalised": _factorise(normalise(blocks), y, tuple(ranks), key, iterations, inner_steps),
+        "normalised": _factorise(normalise(blocks), y, tuple(ranks), key, iterations, inner_steps) if normalised else None,
         "spectra": spectra,
         "effective_rank": np.array([effective_rank(s) for s in spectra]),
         "energy_rank_90": np.array([energy_rank(s, 0.9) for s in spectra]),
