@@ -52,7 +52,8 @@ def fits64():
         out = dict(blocks=blocks, init=init, free=free, J=J, targets=targets,
                    stopped=coupled_nmf(blocks, RANKS, init=init, iterations=ITERATIONS, target=targets),
                    slow=coupled_nmf(blocks, RANKS, init=init, iterations=ITERATIONS, tol=1e-3),
-                   inner=coupled_nmf(blocks, RANKS, key=jax.random.key(0), iterations=ITERATIONS, inner_steps=3))
+                   inner=coupled_nmf(blocks, RANKS, key=jax.random.key(0), iterations=ITERATIONS, inner_steps=3),
+                   hals=coupled_nmf(blocks, RANKS, init=init, iterations=ITERATIONS, solver="hals"))
         out = jax.tree.map(lambda a: np.asarray(a) if isinstance(a, jax.Array) else a, out)
     return out
 
@@ -70,8 +71,8 @@ def fits32():
                                   iterations=ITERATIONS))
 
 
-def _sklearn_objectives(X, W0, F0, rank, iterations):
-    """J after 1..iterations of sklearn's NMF(solver='mu') on Xᵀ (images × rows) from the same factors.
+def _sklearn_objectives(X, W0, F0, rank, iterations, solver="mu"):
+    """J after 1..iterations of sklearn's NMF(solver=solver) on Xᵀ (images × rows) from the same factors.
 
     On Xᵀ sklearn's W is our F and its H is our stacked [P; O]ᵀ, and it updates W first: the seed's
     order (F, then P_i and O_j)."""
@@ -79,7 +80,7 @@ def _sklearn_objectives(X, W0, F0, rank, iterations):
     for k in range(1, iterations + 1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning: we stop it on purpose
-            model = NMF(rank, init="custom", solver="mu", beta_loss="frobenius", tol=0, max_iter=k)
+            model = NMF(rank, init="custom", solver=solver, beta_loss="frobenius", tol=0, max_iter=k)
             F = model.fit_transform(X.T, W=F0.copy(), H=W0.T.copy())
         out.append(np.sum((X.T - F @ model.components_) ** 2))
     return np.array(out)
@@ -99,8 +100,16 @@ def test_equals_sklearn_mu_on_the_stacked_matrix(fits64):
         assert free.rmse[k] == pytest.approx(np.sqrt(residual / X.size), rel=1e-9)
 
 
+def test_hals_equals_sklearn_cd_on_the_stacked_matrix(fits64):
+    X = np.vstack(fits64["blocks"])
+    J = np.asarray(fits64["hals"].objective)
+    for k, (rank, (W0, F0)) in enumerate(zip(RANKS, fits64["init"])):
+        np.testing.assert_allclose(J[k, 1:21], _sklearn_objectives(X, W0, F0, rank, 20, solver="cd"), rtol=1e-5)
+    assert np.all(J[:, 20] < fits64["J"][:, 20])   # from the same start HALS falls faster than MU
+
+
 def test_objective_never_increases_and_factors_stay_non_negative(fits64, fits32):
-    for name in ("free", "inner"):
+    for name in ("free", "inner", "hals"):
         fit = fits64[name]
         J = np.asarray(fit.objective)
         assert np.all(np.diff(J, axis=1) <= 1e-12 * J[:, :1]), f"objective rose ({name})"
@@ -162,6 +171,8 @@ def test_bad_arguments_are_refused(fits32):
         coupled_nmf(blocks, 3)
     with pytest.raises(ValueError, match="init for rank 3 must be W0 of shape"):
         coupled_nmf(blocks, 3, init=[(np.ones((2, 3)), np.ones((40, 3)))])
+    with pytest.raises(ValueError, match="solver='als' is not known"):
+        coupled_nmf(blocks, 3, key=jax.random.key(0), solver="als")
     with pytest.raises(ValueError, match="tol must be a number"):
         coupled_nmf(blocks, 3, key=jax.random.key(0), tol=-1.0)
     with pytest.raises(ValueError, match="rank=7 was not fitted"):

@@ -14,7 +14,10 @@ resultant matrix in the denominator":
 
 With the blocks stacked by rows, X = [D_0; …; A_0; …] and W = [P_0; …; O_0; …], this is exactly
 non-negative matrix factorisation X ≈ W Fᵀ with the multiplicative updates (F first, then W), so
-``tests/test_factorization.py`` pins it to scikit-learn's ``NMF(solver='mu')`` on Xᵀ.
+``tests/test_factorization.py`` pins it to scikit-learn's ``NMF(solver='mu')`` on Xᵀ. The same
+objective can be fitted by hierarchical ALS (``solver='hals'``, scikit-learn's ``'cd'``, pinned
+the same way), which reaches a given J in far fewer iterations; both can repeat each update on
+the same products (``inner_steps``) before the other factor moves.
 
 Several ranks are fitted in one compiled call: their factors sit side by side along the latent
 axis (W = [W_10 | W_20 | …], F likewise) and the Gram matrices WᵀW and FᵀF are masked to their
@@ -159,6 +162,33 @@ class _Layout(NamedTuple):
     ranks: tuple
     iterations: int
     inner_steps: int
+    solver: str
+
+
+#: The solvers of :func:`coupled_nmf`.
+SOLVERS = ("mu", "hals")
+
+
+def _mu_update(A, N, G, eps, steps: int):
+    """The printed multiplicative update of factor A (rows × r) against numerator N = Xᵀ·other and
+    Gram G = otherᵀ·other, ``steps`` times: A ← A * N / (A G + ε)."""
+    for _ in range(steps):
+        A = A * N / (A @ G + eps)
+    return A
+
+
+def _hals_update(A, N, G, steps: int):
+    """Hierarchical ALS (exact coordinate descent, one column at a time, as scikit-learn's 'cd'):
+    a_k ← max(0, a_k + (N_k − A G_k) / G_kk), skipped where G_kk = 0; ``steps`` sweeps."""
+    def column(k, At):                       # At: (r, rows), so a column of A is a contiguous row
+        g = G[k]
+        new = jnp.maximum(At[k] + (Nt[k] - g @ At) / jnp.where(g[k] > 0, g[k], 1), 0)
+        return At.at[k].set(jnp.where(g[k] > 0, new, At[k]))
+
+    At, Nt = A.T, N.T
+    for _ in range(steps):
+        At = jax.lax.fori_loop(0, A.shape[1], column, At)
+    return At.T
 
 
 def _rank_matrices(ranks: tuple, dtype):
@@ -189,6 +219,11 @@ def _fit(layout: _Layout, blocks, W0, F0, eps, tol, target):
     norms = jnp.stack([jnp.sum(b * b) for b in blocks])
     n_ranks = len(layout.ranks)
 
+    if layout.solver == "mu":
+        update = lambda A, N, G: _mu_update(A, N, G, eps, layout.inner_steps)
+    else:
+        update = lambda A, N, G: _hals_update(A, N, G, layout.inner_steps)
+
     def total(W, F, XF):
         return jnp.sum(_objective_terms(layout, XF, W, (F.T @ F) * mask, norms, member, mask), axis=0)
 
@@ -204,16 +239,10 @@ def _fit(layout: _Layout, blocks, W0, F0, eps, tol, target):
         cols = (member @ active.astype(dtype)) > 0                                   # (Σr,) columns still updating
         XtW = X.T @ W
         WtW = (W.T @ W) * mask
-        Fn = F
-        for _ in range(layout.inner_steps):
-            Fn = Fn * XtW / (Fn @ WtW + eps)
-        F = jnp.where(cols, Fn, F)
+        F = jnp.where(cols, update(F, XtW, WtW), F)
         XF = X @ F
         FtF = (F.T @ F) * mask
-        Wn = W
-        for _ in range(layout.inner_steps):
-            Wn = Wn * XF / (Wn @ FtF + eps)
-        W = jnp.where(cols, Wn, W)
+        W = jnp.where(cols, update(W, XF, FtF), W)
         J = jnp.sum(_objective_terms(layout, XF, W, FtF, norms, member, mask), axis=0)
         t = t + 1
         traj = jnp.where(active[:, None] & (jnp.arange(layout.iterations + 1) == t)[None, :], J[:, None], traj)
@@ -267,6 +296,7 @@ def coupled_nmf(
     inner_steps: int = 1,
     eps: float = EPS,
     init: Optional[Sequence[tuple]] = None,
+    solver: str = "mu",
 ) -> CoupledNMF:
     """Fits the coupled non-negative factorisation of seed 002 (eq. 1) by multiplicative updates.
 
@@ -281,11 +311,15 @@ def coupled_nmf(
         than ``tol`` × its initial error since the previous check (scikit-learn's rule); 0 = never.
       target: stop a rank as soon as its objective J ≤ ``target`` (one value, or one per rank).
       inner_steps: how many times each update is repeated on the same products before the other
-        factor moves (Gillis & Glineur's accelerated MU; each repeat is the printed update and
-        lowers J). 1 is the seed's algorithm as printed.
+        factor moves (Gillis & Glineur 2012, "accelerated MU/HALS"; each repeat lowers J and costs
+        no product with the data). 1 is the seed's algorithm as printed.
       eps: the ε added to every denominator.
       init: starting factors instead of the random ones: one ``(W0, F0)`` per rank, W0 = the
         stacked [P; O] (Σ rows, r) and F0 (T, r), without batch axes.
+      solver: ``"mu"``, the seed's multiplicative updates; or ``"hals"``, exact coordinate descent
+        one latent column at a time (Cichocki & Phan 2009; scikit-learn's ``solver='cd'``, same
+        order of updates), which reaches a given J in far fewer iterations. Same objective, same
+        order (F, then P_i and O_j); ε is used by "mu" only.
 
     Returns:
       A :class:`CoupledNMF`.
@@ -300,6 +334,7 @@ def coupled_nmf(
     validation.check_positive("iterations", iterations, integer=True)
     validation.check_positive("inner_steps", inner_steps, integer=True)
     validation.check_positive("eps", eps)
+    validation.check_choice("solver", solver, SOLVERS)
     if not (np.isfinite(tol) and tol >= 0):
         raise ValueError(f"tol must be a number ≥ 0 (0 = run all iterations), got {tol!r}.")
     dtype = arrays[0].dtype
@@ -322,7 +357,7 @@ def coupled_nmf(
                 raise ValueError(f"init for rank {r} has negative entries; initial factors must be ≥ 0.")
         W0 = jnp.concatenate([jnp.asarray(w, dtype) for w, _ in init], axis=1)
         F0 = jnp.concatenate([jnp.asarray(f, dtype) for _, f in init], axis=1)
-    layout = _Layout(sizes, ranks, int(iterations), int(inner_steps))
+    layout = _Layout(sizes, ranks, int(iterations), int(inner_steps), solver)
     fit = partial(_fit, layout)
     for _ in batch:
         fit = jax.vmap(fit, (0, None, None, None, None, None))
