@@ -99,21 +99,10 @@ def main(argv=None) -> int:
             with report.stage(f"factorise seed {seeds[0]}'s networks on {len(fig_idx):,} test digits (the seed's protocol)"):
                 one = {c.key: measured(c, seeds[0], fig_idx, "figures") for c in P.CONDITIONS}
 
-        report.text(
-            f"Mode: **{mode}**. The seed's CNN (conv 1→10 5×5, maxpool, ReLU; conv 10→20 5×5, maxpool, ReLU; dense; "
-            f"softmax) trained one epoch per condition on {len(train_y):,} embedded MNIST digits ({cfg.train_per_class} a "
-            f"class; the seed: about 60,000) with SGD, learning rate {P.LEARNING_RATE}, momentum {P.MOMENTUM} and batch "
-            f"{batch} ({len(train_y) // batch} updates per epoch; the seed states no optimizer, batch or learning rate); "
-            f"{cfg.seeds} seeds, each condition of a seed starting from that seed's initial weights, which are the "
-            f"untrained control. Case III trains the classes in the order {', '.join(map(str, P.CLASS_ORDER))}. "
-            f"Accuracy on the {len(test_y):,} {data.test_source} test digits. Eq. 1 is fitted to D_0 (784 pixels), "
-            f"A_0 (1,440 pooled ReLU outputs) and A_1 (320), columns = test digits: {len(stats_idx):,} digits "
-            f"({cfg.stats_per_class} a class) for the statistics over seeds, {len(fig_idx):,} for seed {seeds[0]}'s "
-            f"figures; ranks {', '.join(map(str, P.RANKS))} side by side in one compiled fit, U(0, 1) initial factors, "
-            f"ε = 1e-9, {cfg.iterations} iterations, each repeating every printed update {cfg.inner_steps}× on the same "
-            f"products (accelerated MU; the benchmark compares it with the updates as printed). RMSE = √(J / entries); "
-            f"'normalised' fits the same blocks each divided by its root-mean-square value. Every claim compares poorly "
-            f"trained networks with the 100 % network; its control replaces that network by the untrained one.")
+        report.text(tables.protocol_text(mode, n_train=len(train_y), per_class=cfg.train_per_class, batch=batch,
+                                         seeds=cfg.seeds, n_test=len(test_y), test_source=str(data.test_source),
+                                         n_stats=len(stats_idx), n_figures=len(fig_idx), iterations=cfg.iterations,
+                                         inner_steps=cfg.inner_steps))
         rows = claims.evaluate(results, len(train_y), batch)
         if not args.full:
             rows = claims.smoke_test(rows, "quick mode: few digits, seeds and iterations")

@@ -8,9 +8,32 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from jaxprobe.studies.coupled_nmf.claims import spread
-from jaxprobe.studies.coupled_nmf.protocol import BLOCK_NAMES, CONDITIONS, RANKS, REFERENCE, SEED_ACCURACY_ALL_DIGITS
+from jaxprobe.studies.coupled_nmf.protocol import (BLOCK_NAMES, CLASS_ORDER, CONDITIONS, LEARNING_RATE, MOMENTUM, RANKS,
+                                                   REFERENCE, SEED_ACCURACY_ALL_DIGITS)
 
-__all__ = ["accuracy_table", "rmse_table", "block_table", "spectrum_table", "metrics"]
+
+def protocol_text(mode: str, *, n_train: int, per_class: int, batch: int, seeds: int, n_test: int, test_source: str,
+                  n_stats: int, n_figures: int, iterations: int, inner_steps: int) -> str:
+    """The report's paragraph on what was run, every number from the arguments."""
+    return (
+        f"Mode: **{mode}**. The seed's CNN (conv 1→10 5×5, maxpool, ReLU; conv 10→20 5×5, maxpool, ReLU; dense; "
+        f"softmax) trained one epoch per condition on {n_train:,} embedded MNIST digits ({per_class} a class; the "
+        f"seed: about 60,000) with SGD, learning rate {LEARNING_RATE}, momentum {MOMENTUM} and batch {batch} "
+        f"({n_train // batch} updates per epoch; the seed states no optimizer, batch or learning rate); {seeds} "
+        f"seeds, each condition of a seed starting from that seed's initial weights, which are the untrained "
+        f"control. Case III trains the classes in the order {', '.join(map(str, CLASS_ORDER))}, one epoch each "
+        f"(the momentum restarts with each class). Accuracy on the {n_test:,} {test_source} test digits. Eq. 1 is "
+        f"fitted to D_0 (784 pixels), A_0 (1,440 pooled ReLU outputs) and A_1 (320), columns = test digits: "
+        f"{n_stats:,} digits for the statistics over seeds, {n_figures:,} for the first seed's figures and per-block "
+        f"table; ranks {', '.join(map(str, RANKS))} side by side in one compiled fit, U(0, 1) initial factors, "
+        f"ε = 1e-9, {iterations} iterations of the multiplicative updates, each update repeated {inner_steps}× on "
+        f"the same products (accelerated MU; benchmarks/bench_factorization.py compares it with the updates as "
+        f"printed). RMSE = √(J / entries); 'normalised' fits the same blocks each divided by its root-mean-square "
+        f"value. Every claim compares poorly trained networks with the 100 % network; its control replaces that "
+        f"network by the untrained one (a criterion that also ranks the untrained network above the poorly trained "
+        f"ones cannot be reading training quality).")
+
+__all__ = ["protocol_text", "accuracy_table", "rmse_table", "block_table", "spectrum_table", "metrics"]
 
 
 def _seed_accuracy(key: str) -> str:
