@@ -120,8 +120,9 @@ def main(argv=None) -> int:
         with report.stage("figures"):
             n = f"{len(stats_idx):,} test digits, {cfg.seeds} seeds"
             report.figure(figures.rmse_figure(results, claims.CASE_I, f"Fig. 3: RMSE against rank, case I ({n})"),
-                          "fig3_rmse_case1.png", "Fig. 3: RMSE of eq. 1 against rank for 25–100 % of the training data, "
-                          "raw and normalised blocks, mean ± sd over seeds; the untrained network dashed.")
+                          "fig3_rmse_case1.png", "Fig. 3: RMSE of eq. 1 against rank for 25–100 % of the training data: "
+                          "raw blocks, blocks at unit RMS, and the A_1 block of the normalised fit; mean ± sd over "
+                          "seeds; the untrained network dashed.")
             report.figure(figures.rmse_figure(results, claims.CASE_II_SUBSETS + (P.REFERENCE, "III"),
                                               f"Fig. 6: RMSE against rank, cases II and III ({n})"),
                           "fig6_rmse_case2_3.png", "Fig. 6: RMSE against rank for the class subsets, all digits "

@@ -83,7 +83,8 @@ def _results(rmse, effective=None, accuracy=None, normalised=None):
         acc = (accuracy or {}).get(k, 0.5)
         out[k] = [{"accuracy": acc + 0.001 * s, "recall": np.full(10, 0.5), "raw": {"rmse": base + 1e-4 * s,
                                                                                       "loadings": None},
-                   "normalised": {"rmse": norm + 1e-4 * s}, "effective_rank": np.array([eff, eff + 1e-3 * s]),
+                   "normalised": {"rmse": norm + 1e-4 * s, "block_rmse": np.stack([norm] * 3, 1) + 1e-4 * s},
+                   "effective_rank": np.array([eff, eff + 1e-3 * s]),
                    "class_means": np.eye(10, 320)} for s in range(SEEDS)]
     return out
 
@@ -122,10 +123,10 @@ def test_spectra_reading_and_accuracy_claims_reach_every_outcome():
     acc = {"I-25": 0.8, "I-50": 0.85, "I-75": 0.9, "I-100": 0.95, "II-0": 0.1, "II-0-4": 0.5, "II-5-9": 0.45,
            "III": 0.1}
     reading = claims.reading_rows(_results(GOOD, effective=eff_good, accuracy=acc))
-    assert [r.verdict for r in reading] == ["holds", "holds", "holds"]
+    assert [r.verdict for r in reading] == ["holds"] * 5
     anti = claims.reading_rows(_results({k: 1 - v for k, v in GOOD.items()}, accuracy=acc,
                                         effective={k: 10 - v for k, v in eff_good.items()}))
-    assert [r.verdict for r in anti] == ["does not hold"] * 3
+    assert [r.verdict for r in anti] == ["does not hold"] * 5
     assert claims.reading_outcome(np.array([0.6, 0.5, -0.1])) == "partly"
     assert claims.reading_outcome(np.array([0.9, np.nan])) == "not measurable"
     near = {"I-25": 0.83, "I-50": 0.89, "I-75": 0.93, "I-100": 0.95, "II-0": 0.09, "II-0-4": 0.45, "II-5-9": 0.47,

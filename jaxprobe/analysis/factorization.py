@@ -250,7 +250,8 @@ def _fit(layout: _Layout, blocks, W0, F0, eps, tol, target):
         # error fell by less than tol × the initial error since the last check (scikit-learn's rule)
         err = jnp.sqrt(jnp.maximum(J, 0))
         check = (t % CHECK_EVERY) == 0
-        slow = check & ((last - err) / jnp.sqrt(J0) < tol)
+        slow = check & (tol > 0) & ((last - err) / jnp.sqrt(J0) < tol)   # tol = 0: never (rounding may
+                                                                              # raise J by a hair near the end)
         active = active & (J > target) & ~slow
         last = jnp.where(check, err, last)
         return t, W, F, last, active, traj

@@ -265,8 +265,11 @@ def underutilised(results: Results) -> ClaimRow:
 def reading_rows(results: Results) -> list[ClaimRow]:
     """The seed's conclusion over all trained networks: Spearman ρ(accuracy, compressibility) per seed."""
     acc = np.stack([_get(results, k, "accuracy") for k in TRAINED])                   # (networks, seeds)
+    block = lambda k, b: _get(results, k, "normalised", "block_rmse")[:, :, b].mean(1)   # (seeds,)
     measures = {"raw": np.stack([_rmse(results, k, "raw").mean(1) for k in TRAINED]),
                 "normalised": np.stack([_rmse(results, k, "normalised").mean(1) for k in TRAINED]),
+                "normalised A_0": np.stack([block(k, 1) for k in TRAINED]),
+                "normalised A_1": np.stack([block(k, 2) for k in TRAINED]),
                 "spectrum": np.stack([_get(results, k, "effective_rank")[:, 1] for k in TRAINED])}
     rows = []
     for name, m in measures.items():

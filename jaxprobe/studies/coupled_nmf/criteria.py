@@ -139,6 +139,10 @@ def _reading(variant, measure):
 READING = {
     "raw": _reading("raw RMSE", "the RMSE of eq. 1 (mean over ranks 10..50), raw blocks"),
     "normalised": _reading("normalised RMSE", "the RMSE of eq. 1 (mean over ranks), blocks at unit RMS"),
+    "normalised A_0": _reading("normalised RMSE of the A_0 block", "the A_0 block's RMSE (mean over ranks), blocks "
+                                                                     "at unit RMS, i.e. A_0's relative error"),
+    "normalised A_1": _reading("normalised RMSE of the A_1 block", "the A_1 block's RMSE (mean over ranks), blocks "
+                                                                     "at unit RMS, i.e. A_1's relative error"),
     "spectrum": _reading("effective rank of A_1", "the effective rank of A_1"),
 }
 

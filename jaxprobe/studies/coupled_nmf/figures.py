@@ -23,18 +23,22 @@ def _label(key: str) -> str:
 
 
 def rmse_figure(results: Mapping, keys: Sequence[str], title: str, ranks: Sequence[int] = RANKS):
-    """RMSE of eq. 1 against rank, mean ± sd over seeds, raw (left) and normalised blocks (right);
-    the untrained network dashed."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
-    for ax, variant in zip(axes, ("raw", "normalised")):
+    """RMSE of eq. 1 against rank, mean ± sd over seeds: raw blocks (the seed's), blocks at unit RMS,
+    and the A_1 block alone of the normalised fit (its relative error); the untrained network dashed."""
+    panels = (("raw blocks", "RMSE of eq. 1", lambda m: m["raw"]["rmse"]),
+              ("blocks at unit RMS", "RMSE of eq. 1, normalised", lambda m: m["normalised"]["rmse"]),
+              ("A_1 block of the normalised fit", "RMSE of A_1 (relative error)",
+               lambda m: np.asarray(m["normalised"]["block_rmse"])[:, -1]))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), constrained_layout=True)
+    for ax, (name, ylabel, get) in zip(axes, panels):
         for key in list(keys) + [UNTRAINED]:
-            r = np.stack([np.asarray(m[variant]["rmse"]) for m in results[key]])
+            r = np.stack([np.asarray(get(m)) for m in results[key]])
             sd = r.std(0, ddof=1) if len(r) > 1 else np.zeros(r.shape[1])
             ax.errorbar(ranks, r.mean(0), yerr=sd, marker="o", ms=4, capsize=3, label=_label(key),
                         ls="--" if key == UNTRAINED else "-", color="grey" if key == UNTRAINED else None)
         ax.set_xlabel("rank (latent factors)")
-        ax.set_ylabel("RMSE of eq. 1" + (" (blocks at unit RMS)" if variant == "normalised" else ""))
-        ax.set_title(f"{variant} blocks", fontsize=9)
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=9)
         ax.set_xticks(list(ranks))
     axes[0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
