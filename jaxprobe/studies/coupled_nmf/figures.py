@@ -15,6 +15,10 @@ import numpy as np
 from jaxprobe.studies.coupled_nmf.claims import TRAINED
 from jaxprobe.studies.coupled_nmf.protocol import RANKS, UNTRAINED, condition
 
+#: Spectra are drawn down to this fraction of the largest singular value: they come from a float64
+#: Gram matrix, whose rounding (≈ 1e-16 of σ_1²) leaves values below ~1e-8 σ_1 meaningless.
+FLOOR = 1e-6
+
 __all__ = ["rmse_figure", "spectra_figure", "latent_figure", "heatmap_figure", "reading_figure"]
 
 
@@ -35,7 +39,7 @@ def rmse_figure(results: Mapping, keys: Sequence[str], title: str, ranks: Sequen
             r = np.stack([np.asarray(get(m)) for m in results[key]])
             sd = r.std(0, ddof=1) if len(r) > 1 else np.zeros(r.shape[1])
             ax.errorbar(ranks, r.mean(0), yerr=sd, marker="o", ms=4, capsize=3, label=_label(key),
-                        ls="--" if key == UNTRAINED else "-", color="grey" if key == UNTRAINED else None)
+                        ls="--" if key == UNTRAINED else "-", color="black" if key == UNTRAINED else None)
         ax.set_xlabel("rank (latent factors)")
         ax.set_ylabel(ylabel)
         ax.set_title(name, fontsize=9)
@@ -49,12 +53,18 @@ def spectra_figure(one_by_key: Mapping, keys: Sequence[str], layer: int, title: 
     """Semi-log singular values of A_layer, raw (left) and relative to σ_1 (right), one network
     per condition (and the untrained one, dashed)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    low = 1.0
     for key in list(keys) + [UNTRAINED]:
         s = np.asarray(one_by_key[key]["spectra"][layer])
         s = s[:max(1, int(round(top_fraction * len(s))))]
-        style = dict(ls="--", color="grey") if key == UNTRAINED else {}
-        axes[0].semilogy(np.arange(1, len(s) + 1), np.maximum(s, 1e-12), label=_label(key), **style)
-        axes[1].semilogy(np.arange(1, len(s) + 1), np.maximum(s / s[0], 1e-12), label=_label(key), **style)
+        rel = np.maximum(s / s[0], FLOOR)                # below FLOOR: the float64 Gram's rounding
+        low = min(low, float(rel.min()))
+        style = dict(ls="--", color="black") if key == UNTRAINED else {}
+        axes[0].semilogy(np.arange(1, len(s) + 1), rel * s[0], label=_label(key), **style)
+        axes[1].semilogy(np.arange(1, len(s) + 1), rel, label=_label(key), **style)
+    top = max(float(np.asarray(one_by_key[k]["spectra"][layer])[0]) for k in list(keys) + [UNTRAINED])
+    axes[0].set_ylim(bottom=top * low / 2)
+    axes[1].set_ylim(bottom=low / 2)
     axes[0].set_ylabel(f"singular value of A_{layer}")
     axes[1].set_ylabel("σ_k / σ_1")
     for ax in axes:
@@ -118,7 +128,7 @@ def reading_figure(results: Mapping, title: str):
             acc = [100 * m["accuracy"] for m in results[key]]
             val = [float(f(m)) for m in results[key]]
             ax.scatter(acc, val, s=18, label=key, marker="x" if key == UNTRAINED else "o",
-                       color="grey" if key == UNTRAINED else None)
+                       color="black" if key == UNTRAINED else None)
         ax.set_xlabel("test accuracy (%)")
         ax.set_ylabel(name)
     axes[0].legend(fontsize=6, ncol=2)
