@@ -31,6 +31,7 @@ matplotlib.use("Agg")
 import jax
 import numpy as np
 
+from jaxprobe.analysis.verdicts import mark_smoke_test
 from jaxprobe.data import mnist
 from jaxprobe.data.sampling import balanced_indices
 from jaxprobe.report import Report, RunCache, experiment_parser
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
                                          inner_steps=cfg.inner_steps))
         rows = claims.evaluate(results, len(train_y), batch)
         if not args.full:
-            rows = claims.smoke_test(rows, "quick mode: few digits, seeds and iterations")
+            rows = mark_smoke_test(rows, "quick mode: few digits, seeds and iterations")
         for r in rows:
             report.claim(r.criterion, r.ours, r.seed, r.verdict, control=r.control, control_verdict=r.control_outcome,
                          note=r.note)

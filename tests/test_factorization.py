@@ -173,7 +173,9 @@ def test_bad_arguments_are_refused(fits32):
         coupled_nmf(blocks, 3, init=[(np.ones((2, 3)), np.ones((40, 3)))])
     with pytest.raises(ValueError, match="solver='als' is not known"):
         coupled_nmf(blocks, 3, key=jax.random.key(0), solver="als")
-    with pytest.raises(ValueError, match="tol must be a number"):
+    with pytest.raises(TypeError, match="key must be a jax.random key"):
+        coupled_nmf(blocks, 3, key=0)
+    with pytest.raises(ValueError, match="tol must be >= 0"):
         coupled_nmf(blocks, 3, key=jax.random.key(0), tol=-1.0)
     with pytest.raises(ValueError, match="rank=7 was not fitted"):
         fits32["together"].factors(7)

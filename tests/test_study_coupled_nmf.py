@@ -166,8 +166,5 @@ def test_case_three_rows():
     assert claims.underutilised(res).verdict == "does not hold"
 
 
-def test_smoke_test_marks_trained_claims_only():
-    rows = claims.rmse_rows(_results(GOOD))
-    marked = claims.smoke_test(rows, "quick")
-    assert all(r.note.startswith("smoke test (quick)") for r in marked)
-    assert claims.spread([1.0, 3.0], 1) == "2.0 ± 1.4"
+def test_spread():
+    assert claims.spread([1.0, 3.0], 1) == "2.0 ± 1.4" and claims.spread([2.0]) == "2.000"

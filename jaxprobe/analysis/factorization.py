@@ -336,8 +336,9 @@ def coupled_nmf(
     validation.check_positive("inner_steps", inner_steps, integer=True)
     validation.check_positive("eps", eps)
     validation.check_choice("solver", solver, SOLVERS)
-    if not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a number ≥ 0 (0 = run all iterations), got {tol!r}.")
+    tol = validation.check_number("tol", tol, minimum=0)
+    if key is not None:
+        validation.check_key("key", key)
     dtype = arrays[0].dtype
     targets = np.full(len(ranks), -np.inf) if target is None else np.broadcast_to(np.asarray(target, float), len(ranks))
     sizes = tuple(int(b.shape[-2]) for b in arrays)

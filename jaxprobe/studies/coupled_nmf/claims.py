@@ -8,40 +8,23 @@ the well-trained network is replaced by the untrained one; :attr:`ClaimRow.verdi
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
 
-from jaxprobe.analysis.verdicts import Criterion, at_least, at_most, share, with_control
+from jaxprobe.analysis.verdicts import ClaimRow, at_least, at_most, mark_smoke_test
 from jaxprobe.studies.coupled_nmf import criteria as C
 from jaxprobe.studies.coupled_nmf.protocol import RANKS, REFERENCE, SEED_ACCURACY_ALL_DIGITS, UNTRAINED, condition
 
-__all__ = ["ClaimRow", "spread", "rising_share", "below_share", "share_outcome", "accuracy_outcome",
+__all__ = ["spread", "rising_share", "below_share", "share_outcome", "accuracy_outcome",
            "reading_rho", "reading_outcome", "accuracy_rows", "recognises_9", "rmse_rows", "spectra_rows", "neuron_pairs",
-           "participation", "underutilised", "reading_rows", "evaluate", "smoke_test", "CASE_I", "CASE_II_SUBSETS", "TRAINED"]
+           "participation", "underutilised", "reading_rows", "evaluate", "CASE_I", "CASE_II_SUBSETS", "TRAINED"]
 
 CASE_I = ("I-25", "I-50", "I-75", "I-100")
 CASE_II_SUBSETS = ("II-0", "II-0-4", "II-5-9")
 TRAINED = CASE_I + CASE_II_SUBSETS + ("III",)
 Results = Mapping[str, Sequence[Mapping]]
-
-
-class ClaimRow(NamedTuple):
-    """A claim judged on the real comparison and on its negative control (None where none applies)."""
-
-    criterion: Criterion
-    ours: str
-    seed: str
-    outcome: str
-    control: Optional[str] = None
-    control_outcome: Optional[str] = None
-    note: str = ""
-
-    @property
-    def verdict(self) -> str:
-        """The outcome, or "not discriminating" when the control also (partly) holds."""
-        return with_control(self.outcome, self.control_outcome)
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -283,9 +266,3 @@ def evaluate(results: Results, n_train: int, batch: int) -> list[ClaimRow]:
     """Every claim row, in the report's order (``n_train``, ``batch``: the training, for the notes)."""
     return (accuracy_rows(results, n_train, batch) + [recognises_9(results)] + rmse_rows(results) + spectra_rows(results)
             + [neuron_pairs(results), underutilised(results)] + reading_rows(results))
-
-
-def smoke_test(rows: Sequence[ClaimRow], reason: str) -> list[ClaimRow]:
-    """Marks the rows whose criterion concerns trained networks as a smoke test, giving ``reason``."""
-    return [r._replace(note=f"smoke test ({reason})" + (f"; {r.note}" if r.note else "")) if r.criterion.trained
-            else r for r in rows]
