@@ -4,7 +4,7 @@
 (every feature at a location) and many images with several rules; Captum's ``NeuronDeconvolution``
 and ``NeuronGuidedBackprop`` run one forward and one backward pass per neuron. Here the forward
 trace of each image is computed once and the flows from all requested units are vmapped over it,
-inside one jit-compiled call (images in chunks sized to bound memory):
+inside one jit-compiled call (images in chunks sized to bound memory, one call per chunk):
 
 * :func:`unit_flows` — input-space maps, shape (N, U, *input_shape), for any rule, from the unit's
   activation (deconvnet, seed 004 eq. 4–7) or from a delta (the exact filter, eq. 8–9), with the
@@ -32,7 +32,6 @@ import numpy as np
 from jaxprobe import validation
 from jaxprobe.flows import random_backward_params, run_flow
 from jaxprobe.models import Network, Params
-from jaxprobe.parallel import chunked_vmap
 from jaxprobe.rules import Rule, get_rule
 
 #: Float budget of one chunk's widest backward signal (images × units × the widest layer).
@@ -49,7 +48,7 @@ def _flows_of_one_image(model, params, x, units, layer, rule, weight_by_activati
     o = trace.post[layer - 1]
 
     def from_unit(unit):
-        delta = jnp.zeros(o.size, o.dtype).at[unit].set(1.0).reshape(o.shape)
+        delta = jax.nn.one_hot(unit, o.size, dtype=o.dtype).reshape(o.shape)
         signal = delta * o if weight_by_activation else delta
         flow = run_flow(model, params, trace, signal, layer=layer, rule=rule, start="post",
                         backward_params=backward_params)
@@ -58,11 +57,13 @@ def _flows_of_one_image(model, params, x, units, layer, rule, weight_by_activati
     return jax.vmap(from_unit)(units)
 
 
-@partial(jax.jit, static_argnames=("model", "layer", "rule", "weight_by_activation", "stacked", "chunk"))
-def _unit_flows_core(model, params, x, units, layer, rule, weight_by_activation, backward_params, stacked, chunk):
+@partial(jax.jit, static_argnames=("model", "layer", "rule", "weight_by_activation", "stacked"))
+def _unit_flows_chunk(model, params, x, units, layer, rule, weight_by_activation, backward_params, stacked):
+    """One chunk of images, one plain vmap (XLA:CPU ran these flows 6× slower inside the while
+    loop of ``lax.map``, so chunks are looped over in Python instead)."""
     def one(bparams):
         fn = lambda xi: _flows_of_one_image(model, params, xi, units, layer, rule, weight_by_activation, bparams)
-        return chunked_vmap(fn, x, chunk=chunk)
+        return jax.vmap(fn)(x)
 
     return jax.vmap(one)(backward_params) if stacked else one(backward_params)
 
@@ -119,9 +120,18 @@ def unit_flows(model: Network, params: Params, x, layer: int, units, rule: str |
         if stacked:
             n_draws = int(jax.tree.leaves(backward_params)[0].shape[0])
     x = jnp.asarray(x)[None] if not batched else jnp.asarray(x)
-    chunk = min(len(x), _chunk_size(model, layer, units.shape[0], n_draws))
-    out = _unit_flows_core(model, params, x, units, int(layer), rule, bool(weight_by_activation),
-                           backward_params, bool(stacked), chunk)
+    n = x.shape[0]
+    chunk = min(n, _chunk_size(model, layer, units.shape[0], n_draws))
+    parts = []
+    for start in range(0, n, chunk):
+        part = x[start:start + chunk]
+        pad = chunk - part.shape[0]  # the last chunk is padded to reuse the compiled call
+        if pad:
+            part = jnp.concatenate([part, jnp.broadcast_to(part[:1], (pad,) + part.shape[1:])])
+        got = _unit_flows_chunk(model, params, part, units, int(layer), rule, bool(weight_by_activation),
+                                backward_params, bool(stacked))
+        parts.append(got[:, :chunk - pad] if stacked else got[:chunk - pad])
+    out = jnp.concatenate(parts, axis=1 if stacked else 0) if len(parts) > 1 else parts[0]
     return out if batched else out[:, 0] if stacked else out[0]
 
 
