@@ -37,13 +37,15 @@ from jaxprobe.probes.field_of_view import field_of_view_mask, unit_index
 from jaxprobe.probes.max_activating import top_activating
 from jaxprobe.probes.unit_flows import random_backward_draws, unit_flows
 
-#: The flows of seed 004 §3 and the control: (rule, start from the activation, random weights).
+#: The flows of seed 004 §3 and the control: (rule, start from the activation, random weights,
+#: rectify the input plane). The seed's eq. 4–7 apply R at every layer down to the input,
+#: x_0^b = R(W_1ᵀ(r_1 ⊙ x_1^b)); the exact filter (eq. 8–9) applies none.
 METHODS = {
-    "deconvnet": ("deconvnet", True, False),  # eq. 4–5
-    "deconvnet_masked": ("deconvnet_masked", True, False),  # eq. 6–7
-    "random_masked": ("deconvnet_masked", True, True),  # eq. 6–7 with random weights
-    "random_unmasked": ("deconvnet", True, True),  # control: random weights, no masks
-    "exact_filter": ("exact_filter", False, False),  # eq. 8–9, from a delta
+    "deconvnet": ("deconvnet", True, False, True),  # eq. 4–5
+    "deconvnet_masked": ("deconvnet_masked", True, False, True),  # eq. 6–7
+    "random_masked": ("deconvnet_masked", True, True, True),  # eq. 6–7 with random weights
+    "random_unmasked": ("deconvnet", True, True, True),  # control: random weights, no masks
+    "exact_filter": ("exact_filter", False, False, False),  # eq. 8–9, from a delta
 }
 
 
@@ -99,14 +101,16 @@ def reconstructions(model: Network, params: Params, images, units: Units, key: j
     """Input-space maps of every method of :data:`METHODS` for every unit and image.
 
     Returns ``{method: (N, U, H, W)}``; the random-weight methods have a leading draw axis
-    (D, N, U, H, W) with D = ``n_draws`` draws shared by both.
+    (D, N, U, H, W) with D = ``n_draws`` draws shared by both. The deconvnet maps are rectified in
+    the input plane as the seed's equations say (Captum's ``Deconvolution`` leaves them signed).
     """
     draws = random_backward_draws(key, params, n_draws)
     out = {}
-    for name, (rule, weighted, random) in METHODS.items():
-        maps = unit_flows(model, params, jnp.asarray(images), units.layer, units.index, rule,
-                          weight_by_activation=weighted, backward_params=draws if random else None, stacked=random)
-        out[name] = np.asarray(maps)
+    for name, (rule, weighted, random, rectify) in METHODS.items():
+        maps = np.asarray(unit_flows(model, params, jnp.asarray(images), units.layer, units.index, rule,
+                                     weight_by_activation=weighted, backward_params=draws if random else None,
+                                     stacked=random))
+        out[name] = np.maximum(maps, 0.0) if rectify else maps
     return out
 
 
