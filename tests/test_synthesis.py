@@ -40,11 +40,12 @@ def test_one_step_is_x_plus_alpha_times_jax_grad():
     assert not np.asarray(res.stopped).any()
 
 
-def test_each_start_stops_at_its_own_iteration():
+@pytest.mark.parametrize("loop", ["while", "host"])
+def test_each_start_stops_at_its_own_iteration(loop):
     net, params = _identity_net()
     starts = jnp.array([[0.5], [2.5], [4.5], [6.0]])
     res = sy.ascend(net, params, sy.Logit(), jnp.array([0]), starts, step_size=1.0, stop=sy.Above(5.0),
-                    max_iter=50)
+                    max_iter=50, loop=loop)
     # the value after n steps is s + n; the rule wants > 5: n = 5, 3, 1 and 0 (already above at the start)
     assert np.asarray(res.iterations[0]).tolist() == [5, 3, 1, 0]
     np.testing.assert_allclose(res.inputs[0, :, 0], [5.5, 5.5, 5.5, 6.0])
@@ -85,6 +86,12 @@ def test_vmapped_over_units_and_starts_equals_separate_calls():
     # per-target starts (T, S, …) give the same as shared starts repeated
     per_target = sy.ascend(net, params, objective, targets, jnp.broadcast_to(starts, (3,) + starts.shape), **kwargs)
     np.testing.assert_allclose(per_target.inputs, together.inputs, rtol=1e-6, atol=1e-7)
+    # the two drivers of the same compiled step agree: one lax.while_loop, or a Python loop of calls
+    by_host, by_while = (sy.ascend(net, params, objective, targets, starts, loop=loop, **kwargs)
+                         for loop in ("host", "while"))
+    np.testing.assert_allclose(by_host.inputs, by_while.inputs, rtol=1e-6, atol=1e-7)
+    assert np.array_equal(by_host.iterations, by_while.iterations)
+    assert np.array_equal(by_host.stopped, by_while.stopped)
 
 
 def test_class_probability_objective_reaches_the_threshold():
@@ -107,6 +114,7 @@ def test_class_probability_objective_reaches_the_threshold():
     (dict(starts=np.zeros((0, 8, 8), np.float32)), "starts"),
     (dict(starts=np.zeros((2, 7, 8), np.float32)), "starts"),
     (dict(max_iter=0), "max_iter"),
+    (dict(loop="gpu"), "loop"),
 ])
 def test_bad_arguments_name_themselves(kwargs, match):
     net, params = _tiny_cnn()
