@@ -132,12 +132,12 @@ def fov_correlations(maps: dict, images, masks) -> dict:
     out = {}
     for name, m in maps.items():
         def table(img):
-            r = np.swapaxes(masked_pearson(m, img[:, None], masks[None]), -1, -2)  # (…, U, N)
-            if r.ndim == 3:  # random weights: the mean over draws
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    r = np.nanmean(r, axis=0)
-            return r
+            if m.ndim == 4:
+                return np.swapaxes(masked_pearson(m, img[:, None], masks[None]), 0, 1)  # (U, N)
+            draws = np.stack([np.swapaxes(masked_pearson(d, img[:, None], masks[None]), 0, 1) for d in m])
+            with warnings.catch_warnings():  # random weights: the mean over draws (one at a time: memory)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanmean(draws, axis=0)
 
         out[name] = {"matched": table(images), "mismatched": table(other)}
     return out
