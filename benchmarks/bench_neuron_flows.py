@@ -1,8 +1,9 @@
 """Flows from many units of one layer: jaxprobe's one compiled call against Captum's neuron loop.
 
-    python benchmarks/bench_neuron_flows.py [--n 32] [--positions 4] [--repeats 3] [--quick]
+    python benchmarks/bench_neuron_flows.py [--width 12] [--n 32] [--positions 4] [--repeats 3] [--quick]
 
-The network is ``vgg_mnist(16)`` (conv 16, conv 16, pool, conv 32, conv 32, pool, dense 128, 10) with
+The network is ``vgg_mnist(width)`` (the seed-004 study's: conv 12, conv 12, pool, conv 24, conv 24, pool,
+dense 128, 10; ``--width 16`` for 16/32 channels) with
 LeCun-normal weights and small random biases; its torch twin (``benchmarks/peers.py`` converters:
 conv → ReLU → … → MaxPool2d, the weights copied) runs Captum. The units are every channel of the last
 conv layer (layer 4, after its ReLU) at ``--positions`` central positions; the inputs are MNIST test
@@ -43,7 +44,6 @@ from jaxprobe.probes.field_of_view import unit_index  # noqa: E402
 from jaxprobe.probes.unit_flows import unit_flows  # noqa: E402
 from jaxprobe.studies.seed004.measures import central_positions  # noqa: E402
 
-WIDTH = 16
 LAYER = 4
 RULES = {"deconvnet": "NeuronDeconvolution", "guided_backprop": "NeuronGuidedBackprop"}
 
@@ -87,6 +87,7 @@ def _median_time(fn, repeats: int) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--width", type=int, default=12, help="vgg_mnist width (default 12, the study's)")
     ap.add_argument("--n", type=int, default=32, help="images (default 32)")
     ap.add_argument("--positions", type=int, default=4, help="positions of layer 4; every channel at each")
     ap.add_argument("--repeats", type=int, default=3, help="timed rounds of jaxprobe's call (median)")
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {threads} threads for each library")
 
-    model = jp.vgg_mnist(WIDTH)
+    model = jp.vgg_mnist(args.width)
     params = model.init(jax.random.key(0))
     params = tuple({**p, "bias": 0.05 * jax.random.normal(jax.random.key(10 + i), p["bias"].shape)}
                    for i, p in enumerate(params))
@@ -106,7 +107,7 @@ def main(argv=None) -> int:
     channels = np.arange(model.layer_shapes[LAYER - 1][-1])
     units = unit_index(model, LAYER, positions, channels).reshape(-1)
     neurons = [(int(c), int(p[0]), int(p[1])) for p in positions for c in channels]  # torch (C, H, W) order
-    print(f"vgg_mnist({WIDTH}); {len(units)} units of layer {LAYER} × {len(x)} images = {len(units) * len(x):,} "
+    print(f"vgg_mnist({args.width}); {len(units)} units of layer {LAYER} × {len(x)} images = {len(units) * len(x):,} "
           f"flows per method; inputs: {source}")
 
     try:
