@@ -1,0 +1,1 @@
+"""Study: thesis Ch. 6."""
