@@ -29,17 +29,19 @@ matplotlib.use("Agg")
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxprobe.analysis.activations import class_means  # noqa: E402
-from jaxprobe.data.jumps import CALIBRATED_SIGMA, QUICK_SIZES, THESIS_SIZES, jump_splits  # noqa: E402
-from jaxprobe.data.mnist import load_mnist  # noqa: E402
-from jaxprobe.data.sampling import balanced_indices  # noqa: E402
-from jaxprobe.models import mlp  # noqa: E402
+from jaxprobe.data.jumps import CALIBRATED_SIGMA, QUICK_SIZES, THESIS_SIZES  # noqa: E402
 from jaxprobe.report import Report, RunCache, experiment_parser  # noqa: E402
-from jaxprobe.studies.thesis_ch6 import claims, figures, measures as M, protocol as P  # noqa: E402
+from jaxprobe.studies.thesis_ch6 import claims, criteria as C, figures  # noqa: E402
+from jaxprobe.studies.thesis_ch6 import measures as M, protocol as P, views as V  # noqa: E402
 
 NAME = "thesis_ch6"
-LAYERS = (0, 1, 2, 3, 4)          # input, three hidden layers, output logits
-HIDDEN = (1, 2, 3)
+#: Deviation figures: (file, title, profiles shown).
+FIGURES = (("fig6_7_6_9.png", "Fig. 6.7–6.9: normal network, analysis signals", ("normal", "untrained normal")),
+           ("fig6_13.png", "Fig. 6.13: memorising network, random-label training signals",
+            ("memorising random", "untrained memorising random", "normal")),
+           ("fig6_14.png", "Fig. 6.14: memorising network, true-label analysis signals",
+            ("memorising true", "untrained memorising true", "normal")))
+COLLAPSE_SHOWN = ("normal", "memorising true", "untrained normal", "normal train", "memorising random")
 
 
 @dataclass(frozen=True)
@@ -58,158 +60,135 @@ class Config:
     mnist_batch: int                       # thesis: 1000 for 48,000 digits; scaled to the digits available
     mnist_epochs: int
     mnist_patience: int
+    mnist_per_class: int                   # test digits per class for the deviations (0: all)
 
 
 FULL = Config(sizes=THESIS_SIZES, seeds=5, max_epochs=3000, check_every=5,
               snapshots=(0, 5, 20, 50, 100, 200, 400, 800, 1200, 1600, 2400), track_per_class=100,
               tsne_points=12000, tsne_iter=(250, 500), mnist_widths=P.MNIST_WIDTHS, mnist_batch=100, mnist_epochs=200,
-              mnist_patience=10)
-QUICK = Config(sizes=QUICK_SIZES, seeds=2, max_epochs=30, check_every=5, snapshots=(0, 5, 30), track_per_class=10,
-               tsne_points=300, tsne_iter=(50, 100), mnist_widths=(784, 64, 64, 64, 64, 10), mnist_batch=100,
-               mnist_epochs=2, mnist_patience=2)
+              mnist_patience=10, mnist_per_class=0)
+QUICK = Config(sizes=QUICK_SIZES, seeds=2, max_epochs=30, check_every=5, snapshots=(0, 5, 30), track_per_class=20,
+               tsne_points=200, tsne_iter=(50, 100), mnist_widths=(784, 64, 64, 64, 64, 10), mnist_batch=100,
+               mnist_epochs=2, mnist_patience=2, mnist_per_class=30)
 
 
 def main(argv=None):
-    args = experiment_parser(NAME, "Thesis Ch. 6: memorising random labels, deviations, class collapse").parse_args(argv)
+    args = experiment_parser(NAME, "Thesis Ch. 6: memorising, deviations, class collapse").parse_args(argv)
     cfg, quick = (QUICK, True) if not args.full else (FULL, False)
-    cache = RunCache(args.out / ".cache" / NAME)
+    store = RunCache(args.out / ".cache" / NAME)
     key = dict(sizes=cfg.sizes, seeds=cfg.seeds, epochs=cfg.max_epochs, check=cfg.check_every, snaps=cfg.snapshots,
                seed=args.seed, sigma=CALIBRATED_SIGMA)                    # what the trained networks depend on
-    net = P.jump_mlp()
+    cached = lambda name, compute, **more: store.get(name, dict(key, **more), compute)
+    net, figure = P.jump_mlp(), lambda fig, file, caption: report.figure(fig, file, caption)
     with Report(args.out, NAME, title="Seed 001 Ch. 6: learning vs memorising, deviations, class collapse") as report:
         with report.stage("data"):
-            s = jump_splits(sizes=cfg.sizes, seed=args.seed)
-            train_x, true_y = np.asarray(s.train_x), np.asarray(s.train_y)
-            random_y = P.permuted_labels(true_y, args.seed)
-            ax, ay = np.asarray(s.analysis_x), np.asarray(s.analysis_y)
-            held = balanced_indices(ay, cfg.track_per_class, seed=args.seed)
-            sub = balanced_indices(random_y, cfg.track_per_class, seed=args.seed)
+            v = V.jump_views(cfg.sizes, args.seed, cfg.track_per_class)
         runs = {}
-        for name, labels, group in (("normal", true_y, 0), ("memorising", random_y, 1)):
+        for group, (name, labels) in enumerate((("normal", v.true_y), ("memorising", v.random_y))):
+            train = lambda: P.training_to_tree(P.train_tracked(
+                net, P.init_seeds(net, cfg.seeds, args.seed, group), (v.train_x, labels), batch_size=P.JUMP_BATCH,
+                key=jax.random.split(jax.random.key(args.seed + 100 + group), cfg.seeds), max_epochs=cfg.max_epochs,
+                valid=v.valid, snapshot_epochs=cfg.snapshots, check_every=cfg.check_every))
             with report.stage(f"train {name} ({cfg.seeds} seeds)"):
-                run = lambda: P.training_to_tree(P.train_tracked(
-                    net, P.init_seeds(net, cfg.seeds, args.seed, group), (train_x, labels),
-                    key=jax.random.split(jax.random.key(args.seed + 100 + group), cfg.seeds), max_epochs=cfg.max_epochs,
-                    batch_size=P.JUMP_BATCH, valid=(s.valid_x, s.valid_y), snapshot_epochs=cfg.snapshots,
-                    check_every=cfg.check_every))
-                runs[name] = P.training_from_tree(cache.get(f"train-{name}", key, run))
+                runs[name] = P.training_from_tree(cached(f"train-{name}", train))
         normal, mem = runs["normal"], runs["memorising"]
-        nets = {"normal": normal.early, "memorising": mem.memorised, "untrained normal": normal.snapshots[0],
-                "untrained memorising": mem.snapshots[0]}
-        report.figure(figures.training_figure(runs), "training.png", "Training accuracy at the checks (every seed) "
-                      "and validation loss on the true labels; the normal network is adopted at its minimum.")
-        levels = {n: {a: P.epochs_to(r.check_epochs, r.train_accuracy, a) for a in P.ACCURACY_LEVELS} for n, r in runs.items()}
-        accuracy = {n: P.accuracy_stacked(net, nets[n], ax, ay) for n in ("normal", "memorising")}
+        nets = V.networks(normal, mem)
+        figure(figures.training_figure(runs), "training.png", "Training accuracy at the checks (every seed) and "
+               "validation loss on the true labels; the normal network is adopted at its minimum.")
+        levels = {n: {a: P.epochs_to(r.check_epochs, r.train_accuracy, a) for a in P.ACCURACY_LEVELS}
+                  for n, r in runs.items()}
+        accuracy = {n: P.accuracy_stacked(net, nets[n], v.analysis_x, v.analysis_y) for n in ("normal", "memorising")}
         rows = [claims.mem_reaches_row(mem.train_accuracy.max(0), levels["memorising"][1.0], cfg.max_epochs),
                 claims.mem_slower_row(levels["memorising"], levels["normal"]),
                 claims.mem_fails_row(accuracy["memorising"], accuracy["normal"])]
 
         with report.stage("class means, stripes (Fig. 6.3, 6.4)"):
-            shuffled_ay = P.permuted_labels(ay, args.seed + 1)
-            stripes = {"mem random": M.stripe_profile(net, nets["memorising"], train_x, random_y, HIDDEN, 60),
-                       "normal train": M.stripe_profile(net, nets["normal"], train_x, true_y, HIDDEN, 60),
-                       "mem true": M.stripe_profile(net, nets["memorising"], ax, ay, HIDDEN, 60),
-                       "mem shuffled": M.stripe_profile(net, nets["memorising"], ax, shuffled_ay, HIDDEN, 60),
-                       "untrained true": M.stripe_profile(net, nets["untrained normal"], ax, ay, HIDDEN, 60),
-                       "untrained shuffled": M.stripe_profile(net, nets["untrained normal"], ax, shuffled_ay, HIDDEN, 60)}
-            views = [("memorising, random labels (Fig. 6.3)", nets["memorising"], train_x, random_y),
-                     ("memorising, true labels (Fig. 6.4)", nets["memorising"], ax, ay),
-                     ("normal, true labels (Fig. 3.12)", nets["normal"], ax, ay)]
-            heat = [(t, [class_means(P.layer_activations(net, M.first_seed(p), x, l)[0], y, 60) for l in LAYERS[1:]])
-                    for t, p, x, y in views]
-        report.figure(figures.class_mean_figure(heat, ["layer 1", "layer 2", "layer 3", "output"]), "fig6_3_6_4.png",
-                      "Class-averaged activations A^(l) (units × 60 classes, seed 0): memorising network by random "
-                      "label (training set) and by true label (analysis set), normal network by true label.")
-        rows += [claims.stripes_row(claims.C.NO_STRIPES_RANDOM, stripes["mem random"], stripes["normal train"],
+            st = V.stripe_indices(net, nets, v)
+            heat = figures.class_mean_figure(V.class_mean_rows(net, nets, v), ["layer 1", "layer 2", "layer 3", "out"])
+            figure(heat, "fig6_3_6_4.png", "Class-averaged activations A^(l) (units × 60 classes, seed 0): memorising "
+                   "network by random label (training set) and by true label (analysis set), normal network by true "
+                   "label.")
+        rows += [claims.stripes_row(C.NO_STRIPES_RANDOM, st["mem random"], st["normal train"],
                                     "normal network, true training labels", present=False),
-                 claims.stripes_row(claims.C.STRIPES_TRUE, stripes["mem true"], stripes["mem shuffled"],
-                                    "shuffled true labels", present=True),
-                 claims.stripes_row(claims.C.STRIPES_UNTRAINED, stripes["untrained true"], stripes["untrained shuffled"],
-                                    "shuffled true labels", present=True)]
+                 claims.stripes_row(C.STRIPES_TRUE, st["mem true"], st["mem shuffled"], "shuffled labels",
+                                    present=True),
+                 claims.stripes_row(C.STRIPES_UNTRAINED, st["untrained true"], st["untrained shuffled"],
+                                    "shuffled labels", present=True)]
 
-        tsne_idx = np.sort(np.random.default_rng(args.seed).permutation(len(true_y))[:cfg.tsne_points])
-        tx = train_x[tsne_idx]
-        tsne_cfg = dict(key, points=cfg.tsne_points, iterations=cfg.tsne_iter)
+        pick = np.sort(np.random.default_rng(args.seed).permutation(len(v.true_y))[:cfg.tsne_points])
+        tsne = lambda n, layers: M.tsne_maps(net, nets[n], v.train_x[pick], layers, seed=args.seed,
+                                             exaggeration_iter=cfg.tsne_iter[0], n_iter=cfg.tsne_iter[1])
         with report.stage(f"t-SNE ({cfg.tsne_points} training signals, 8 maps)"):
-            emb = cache.get("tsne", tsne_cfg, lambda: {
-                "memorising": M.tsne_maps(net, nets["memorising"], tx, LAYERS, seed=args.seed,
-                                          exaggeration_iter=cfg.tsne_iter[0], n_iter=cfg.tsne_iter[1]),
-                "normal": M.tsne_maps(net, nets["normal"], tx, LAYERS[1:4], seed=args.seed,
-                                      exaggeration_iter=cfg.tsne_iter[0], n_iter=cfg.tsne_iter[1])})
+            emb = cached("tsne", lambda: {"memorising": tsne("memorising", V.LAYERS),
+                                          "normal": tsne("normal", V.HIDDEN)},
+                         points=cfg.tsne_points, iterations=cfg.tsne_iter)
         emb["normal"] = [emb["memorising"][0]] + list(emb["normal"])
-        agree = {n: [M.neighbour_agreement(e, true_y[tsne_idx]) for e in emb[n][:4]] for n in emb}
-        names = ["input", "layer 1", "layer 2", "layer 3", "output"]
-        report.figure(figures.tsne_figure([("true labels", emb["memorising"], true_y[tsne_idx]),
-                                           ("random labels", emb["memorising"], random_y[tsne_idx])], names),
-                      "fig6_5.png", f"Fig. 6.5: t-SNE of the memorising network (seed 0), {cfg.tsne_points} training "
-                      "signals, coloured by true (left) and random (right) label.")
-        report.figure(figures.tsne_figure([("memorising", emb["memorising"][:4], random_y[tsne_idx]),
-                                           ("normal", emb["normal"], true_y[tsne_idx])], names[:4]),
-                      "fig6_6.png", "Fig. 6.6: memorising (coloured by its random labels) vs normal network (true).")
+        agree = {n: [M.neighbour_agreement(e, v.true_y[pick]) for e in emb[n][:4]] for n in emb}
+        names, true_c, random_c = ["input", "layer 1", "layer 2", "layer 3", "output"], v.true_y[pick], v.random_y[pick]
+        figure(figures.tsne_figure([("true labels", emb["memorising"], true_c), ("random labels", emb["memorising"],
+                                                                                 random_c)], names), "fig6_5.png",
+               f"Fig. 6.5: t-SNE (Euclidean) of the memorising network (seed 0), {cfg.tsne_points} training signals, "
+               "coloured by true (left) and random (right) label.")
+        figure(figures.tsne_figure([("memorising", emb["memorising"][:4], random_c), ("normal", emb["normal"], true_c)],
+                                   names[:4]), "fig6_6.png", "Fig. 6.6: memorising network (coloured by its random "
+               "labels) vs normal network (true labels).")
         rows += claims.tsne_rows(agree["memorising"], agree["normal"])
 
         with report.stage("deviation and collapse profiles (Fig. 6.7–6.9, 6.13, 6.14)"):
-            prof = lambda name, p, x, y: cache.get(f"profile-{name}", key, lambda: M.layer_profile(net, p, x, y, LAYERS))
-            pr = {"normal": prof("normal", nets["normal"], ax, ay),
-                  "untrained normal": prof("untrained-normal", nets["untrained normal"], ax, ay),
-                  "memorising true": prof("mem-true", nets["memorising"], ax, ay),
-                  "untrained memorising true": prof("untrained-mem-true", nets["untrained memorising"], ax, ay),
-                  "memorising random": prof("mem-random", nets["memorising"], train_x, random_y),
-                  "untrained memorising random": prof("untrained-mem-random", nets["untrained memorising"], train_x, random_y),
-                  "normal train": prof("normal-train", nets["normal"], train_x, true_y),
-                  "untrained normal train": prof("untrained-normal-train", nets["untrained normal"], train_x, true_y)}
-        for file, title, names_ in (("fig6_7_6_9.png", "Fig. 6.7–6.9: normal network, analysis signals", ("normal", "untrained normal")),
-                                    ("fig6_13.png", "Fig. 6.13: memorising network, random-label training signals", ("memorising random", "untrained memorising random", "normal")),
-                                    ("fig6_14.png", "Fig. 6.14: memorising network, true-label analysis signals", ("memorising true", "untrained memorising true", "normal"))):
-            report.figure(figures.deviation_figure({n: pr[n] for n in names_}, LAYERS[:4], title), file, title + " (layers 0–3; seed mean, band = min–max over seeds).")
-        report.figure(figures.collapse_figure({n: pr[n] for n in ("normal", "memorising true", "untrained normal", "normal train", "memorising random")}, LAYERS),
-                      "collapse_by_layer.png", "NC1 and CDNV per layer (log scale): true-label analysis signals for the normal, memorising and untrained networks; each network's own training labels ('train', 'random').")
+            pr = V.profiles(net, nets, v, cached)
+        for file, title, shown in FIGURES:
+            figure(figures.deviation_figure({n: pr[n] for n in shown}, V.LAYERS[:4], title), file,
+                   title + " (layers 0–3; seed mean, band = min–max over seeds).")
+        figure(figures.collapse_figure({n: pr[n] for n in COLLAPSE_SHOWN}, V.LAYERS), "collapse_by_layer.png",
+               "NC1 and CDNV per layer: true-label analysis signals for the normal, memorising and untrained networks, "
+               "and each network's own training labels ('train', 'random').")
         rows += claims.normal_rows(pr["normal"], pr["untrained normal"])
         rows += claims.memorising_rows(pr["memorising random"], pr["memorising true"], pr["normal"],
                                        pr["untrained memorising random"], pr["untrained memorising true"])
 
         with report.stage("MNIST (Fig. 6.12)"):
-            data = load_mnist()
-            mnet = mlp(cfg.mnist_widths)
-            mnist = P.train_mnist(mnet, data, seed=args.seed, batch_size=cfg.mnist_batch, max_epochs=cfg.mnist_epochs, patience=cfg.mnist_patience)
-            mlayers = tuple(range(len(cfg.mnist_widths)))
-            mp = {n: M.layer_profile(mnet, p, data.test_x, data.test_y, mlayers, pairs="all") for n, p in (("MNIST MLP", mnist.best), ("untrained", mnist.initial))}
-        mnist_desc = f"{len(data.train_y):,} embedded training digits; measured on {len(data.test_y):,} test digits ({data.test_source})"
-        report.figure(figures.deviation_figure(mp, mlayers[:-1], f"Fig. 6.12: MNIST {'-'.join(map(str, cfg.mnist_widths))}, {mnist_desc}"), "fig6_12.png", "Fig. 6.12: MNIST deviations, all 45 class pairs for inter-class (layers 0–4).")
-        rows += [claims.mnist_accuracy_row(mnist.test_accuracy, len(data.train_y), mnist_desc)] + claims.mnist_rows(*mp.values())
+            mn = V.mnist_views(cfg.mnist_widths, seed=args.seed, batch_size=cfg.mnist_batch,
+                               max_epochs=cfg.mnist_epochs, patience=cfg.mnist_patience, per_class=cfg.mnist_per_class)
+        figure(figures.deviation_figure(mn.profiles, mn.layers[:-1], "Fig. 6.12: " + mn.description), "fig6_12.png",
+               "Fig. 6.12: MNIST deviations (layers 0–4; inter-class over all 45 class pairs).")
+        rows += [claims.mnist_accuracy_row(mn.run.test_accuracy, mn.n_train, mn.description)]
+        rows += claims.mnist_rows(*mn.profiles.values())
 
         with report.stage("tracking through training (NC1, CDNV, deviations)"):
-            tracks = {}
-            for name, run, x, y in (("normal, true labels (held-out)", normal, ax[held], ay[held]), ("memorising, true labels (held-out)", mem, ax[held], ay[held]),
-                                    ("normal, training labels", normal, train_x[sub], true_y[sub]), ("memorising, random training labels", mem, train_x[sub], random_y[sub])):
-                snaps = {**run.snapshots, run.epochs: run.final}
-                tracks[name] = cache.get("track-" + "".join(c for c in name if c.isalnum()), dict(key, per_class=cfg.track_per_class), lambda: M.track(net, snaps, x, y, LAYERS))
-        report.figure(figures.tracking_figure(tracks, LAYERS), "tracking.png", f"Measures through training ({cfg.seeds} seeds; {cfg.track_per_class} signals per class), one line per layer.")
-        rows.append(claims.nc1_row(pr["normal"], pr["untrained normal"]))
-        sig_true = claims.signature_row(claims.C.SIGNATURE_TRUE, pr["memorising true"], pr["normal"], pr["untrained memorising true"], pr["untrained normal"])
-        sig_train = claims.signature_row(claims.C.SIGNATURE_TRAIN, pr["memorising random"], pr["normal train"], pr["untrained memorising random"], pr["untrained normal train"], relative=True)
-        rows += [sig_true[0], sig_train[0]]
-        for title, (_, table, control) in (("held-out true labels", sig_true), ("training labels, relative to the input", sig_train)):
-            report.table(f"Memorising vs normal, separated at layers 1–3 ({title}): +1 memorising above, −1 below, 0 overlap",
-                         ["measure", "trained", "untrained (control)"], [[m, table[m], control[m]] for m in table])
+            tracks = V.tracks(net, runs, v, lambda n, f: cached(n, f, per_class=cfg.track_per_class))
+        figure(figures.tracking_figure(tracks, V.LAYERS), "tracking.png", f"Measures through training ({cfg.seeds} "
+               f"seeds, {cfg.track_per_class} signals a class), one line per layer.")
+        signature = [claims.signature_row(C.SIGNATURE_TRUE, pr["memorising true"], pr["normal"],
+                                          pr["untrained memorising true"], pr["untrained normal"]),
+                     claims.signature_row(C.SIGNATURE_TRAIN, pr["memorising random"], pr["normal train"],
+                                          pr["untrained memorising random"], pr["untrained normal train"],
+                                          relative=True)]
+        for (_, table, control), view in zip(signature, ("held-out true labels", "training labels, over the input")):
+            report.table(f"Memorising vs normal at layers 1–3 ({view}): +1 memorising above every normal seed, "
+                         "−1 below, 0 overlap", ["measure", "trained", "untrained (control)"],
+                         [[m, table[m], control[m]] for m in table])
+        rows += [claims.nc1_row(pr["normal"], pr["untrained normal"])] + [s[0] for s in signature]
 
         if quick:
             rows = claims.smoke_test(rows, f"quick mode: {cfg.sizes[0]} training signals, {cfg.max_epochs} epochs")
         for r in rows:
-            report.claim(r.criterion, r.ours, r.thesis, r.verdict, control=r.control, control_verdict=r.control_verdict, note=r.note)
-        report.text(f"Mode: **{'quick' if quick else 'full'}**. Jumps: σ = {CALIBRATED_SIGMA}, {cfg.sizes[0]:,} training / {cfg.sizes[3]:,} analysis signals; "
-                    f"{cfg.seeds} seeds per network (Glorot-uniform init, SGD lr 0.01, batch 100, checks every {cfg.check_every} epochs, budget {cfg.max_epochs}). "
-                    f"Normal network adopted at its minimum validation loss (median epoch {np.median(normal.early_epoch):.0f}); memorising network at its first check "
-                    f"with 100 % training accuracy. MNIST: batch {cfg.mnist_batch} (the thesis's 1000 for 48,000 digits, scaled with the digits available), "
-                    f"early-stopped at epoch {mnist.best_epoch} of {mnist.epochs}.")
-        metrics = {"epochs_to": {n: {str(a): v.tolist() for a, v in lv.items()} for n, lv in levels.items()},
-                   "true_label_accuracy": {n: v.tolist() for n, v in accuracy.items()}, "mnist_test_accuracy": mnist.test_accuracy,
-                   "neighbour_agreement": agree, "stripe_index": {n: v.tolist() for n, v in stripes.items()},
-                   "profiles": {n: {k: v.tolist() for k, v in p.items()} for n, p in pr.items()},
-                   "mnist_profiles": {n: {k: v.tolist() for k, v in p.items()} for n, p in mp.items()},
-                   "nc1_tracks": {n: {"epochs": t["epochs"].tolist(), "nc1": t["nc1"].tolist()} for n, t in tracks.items()},
-                   "training_seconds": {n: r.seconds for n, r in runs.items()}}
-        for name, value in metrics.items():
+            report.claim(r.criterion, r.ours, r.thesis, r.verdict, control=r.control, control_verdict=r.control_verdict,
+                         note=r.note)
+        report.text(f"Mode: **{'quick' if quick else 'full'}**. Jumps: σ = {CALIBRATED_SIGMA}, {cfg.sizes[0]:,} "
+                    f"training / {cfg.sizes[3]:,} analysis signals; {cfg.seeds} seeds per network (Glorot-uniform, SGD "
+                    f"lr 0.01, batch 100, checks every {cfg.check_every} epochs, budget {cfg.max_epochs}). Normal "
+                    f"network adopted at its minimum validation loss (median epoch "
+                    f"{np.median(normal.early_epoch):.0f}); "
+                    f"memorising network at its first check with 100 % training accuracy. {mn.description}; batch "
+                    f"{cfg.mnist_batch} (the "
+                    f"thesis's 1000 for 48,000 digits, scaled to the digits available), early-stopped at epoch "
+                    f"{mn.run.best_epoch} of {mn.run.epochs}.")
+        for name, value in {"epochs_to": {n: {str(a): e for a, e in lv.items()} for n, lv in levels.items()},
+                            "true_label_accuracy": accuracy, "mnist_test_accuracy": mn.run.test_accuracy,
+                            "neighbour_agreement": agree, "stripe_index": st, "profiles": pr,
+                            "mnist_profiles": mn.profiles,
+                            "tracks": {n: {k: t[k] for k in ("epochs",) + figures.TRACKED} for n, t in tracks.items()},
+                            "training_seconds": {n: r.seconds for n, r in runs.items()}}.items():
             report.metric(name, value)
     return 0
 

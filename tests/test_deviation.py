@@ -69,7 +69,8 @@ def test_inter_class_deviation_matches_cdist_of_class_means(metric, pairs):
     x, y = relu_data(k=5)
     means = np.stack([x[y == c].astype(np.float64).mean(0) for c in range(5)])
     d = cdist(means, means, metric)
-    which = [(c, c + 1) for c in range(4)] if pairs == "adjacent" else [(a, b) for a in range(5) for b in range(a + 1, 5)]
+    which = ([(c, c + 1) for c in range(4)] if pairs == "adjacent"
+             else [(a, b) for a in range(5) for b in range(a + 1, 5)])
     result = inter_class_deviation(x, y, metric, pairs=pairs)
     np.testing.assert_allclose(result.distances, [d[a, b] for a, b in which], rtol=1e-5)
     assert result.value == pytest.approx(np.mean([d[a, b] for a, b in which]), rel=1e-5)
@@ -164,7 +165,8 @@ def test_cdnv_matches_direct_computation_and_coincident_means_are_counted():
                                               np.array([0, 0, 1, 1, 2, 2]))
     assert same.coincident.tolist() == [[0, 1]] and np.isfinite(same.value)
     layers = collapse_by_layer([x, x], y)
-    assert layers["nc1"][0] == pytest.approx(direct_nc1(x, y), rel=1e-8) and layers["cdnv"][1] == pytest.approx(result.value)
+    assert layers["nc1"][0] == pytest.approx(direct_nc1(x, y), rel=1e-8)
+    assert layers["cdnv"][1] == pytest.approx(result.value)
 
 
 # ---------------------------------------------------------------------------------------------- bad inputs

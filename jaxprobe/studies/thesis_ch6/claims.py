@@ -115,8 +115,9 @@ def stripes_outcome(per_layer, *, present: bool) -> str:
 def stripes_row(criterion: Criterion, values, control_values, control_name: str, *, present: bool) -> ClaimRow:
     """A stripe claim: ``values`` and ``control_values`` are stripe indices (K, hidden layers 1–3)."""
     med, ctl = (np.median(np.asarray(v, np.float64), axis=0) for v in (values, control_values))
-    return _row(criterion, "stripe index, layers 1–3: " + _fmt(med, 2), "stripes " + ("present" if present else "absent")
-                + " (heat maps, no number)", stripes_outcome(values, present=present),
+    thesis = "stripes " + ("present" if present else "absent") + " (heat maps, no number)"
+    return _row(criterion, "stripe index, layers 1–3: " + _fmt(med, 2), thesis,
+                stripes_outcome(values, present=present),
                 f"{control_name}: {_fmt(ctl, 2)}", stripes_outcome(control_values, present=present))
 
 
@@ -185,7 +186,8 @@ def inter_flat_outcome(profile) -> str:
 
 
 def _changes(profile, kind: str) -> str:
-    return ", ".join(f"{m.replace('normalised_euclidean', 'norm. Euc.')} {_relative_change(profile, f'{kind}_{m}'):+.0%}"
+    short = {"normalised_euclidean": "norm. Euc."}
+    return ", ".join(f"{short.get(m, m)} {_relative_change(profile, f'{kind}_{m}'):+.0%}"
                      for m in ACTIVATION_INSENSITIVE)
 
 
@@ -214,7 +216,8 @@ def mnist_accuracy_row(accuracy: float, n_train: int, data: str) -> ClaimRow:
     outcome = (at_most(abs(accuracy - 0.9807), holds=C.MNIST_TOLERANCE) if n_train >= C.SHEET_MNIST_TRAIN
                else NOT_COMPARABLE)
     return _row(C.MNIST_ACCURACY, f"{accuracy:.2%} ({data})", "98.07 % (48,000 training digits)", outcome,
-                note="" if n_train >= C.SHEET_MNIST_TRAIN else f"trained on {n_train:,} digits, not the thesis's 48,000")
+                note="" if n_train >= C.SHEET_MNIST_TRAIN else f"trained on {n_train:,} digits, not the thesis's "
+                                                                "48,000")
 
 
 def mnist_inner_outcome(profile) -> str:

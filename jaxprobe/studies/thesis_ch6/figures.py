@@ -16,7 +16,7 @@ __all__ = ["training_figure", "class_mean_figure", "tsne_figure", "deviation_fig
            "tracking_figure", "TRACKED"]
 
 #: The measures drawn through training (rows of :func:`tracking_figure`).
-TRACKED = ("nc1", "cdnv", "inner_normalised_euclidean", "inner_cosine", "inter_cosine")
+TRACKED = ("nc1", "cdnv", "inner_cosine", "inter_cosine")
 _LABELS = {"nc1": "NC1 = tr(Σ_W Σ_B⁺)/C", "cdnv": "CDNV", "level": "activation level (mean L1)",
            "inner_euclidean": "inner, Euclidean", "inter_euclidean": "inter, Euclidean",
            "inner_normalised_euclidean": "inner, normalised Euclidean", "inner_cosine": "inner, cosine",

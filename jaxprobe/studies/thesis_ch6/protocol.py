@@ -32,8 +32,9 @@ from jaxprobe.train import fit
 __all__ = [
     "JUMP_WIDTHS", "MNIST_WIDTHS", "LEARNING_RATE", "JUMP_BATCH", "MNIST_BATCH", "N_JUMP_CLASSES",
     "THESIS_MNIST_ACCURACY", "DEVIATION_LAYERS", "ACCURACY_LEVELS",
-    "jump_mlp", "permuted_labels", "init_seeds", "Training", "check_epochs", "train_tracked", "epochs_to", "stacked_loss",
-    "accuracy_stacked", "layer_activations", "training_to_tree", "training_from_tree",
+    "jump_mlp", "permuted_labels", "init_seeds", "Training", "check_epochs", "train_tracked", "epochs_to",
+    "stacked_loss", "accuracy_stacked", "layer_activations", "training_to_tree", "training_from_tree", "MnistRun",
+    "train_mnist",
 ]
 
 JUMP_WIDTHS = (100, 100, 100, 100, 60)
@@ -72,7 +73,10 @@ def init_seeds(net: Network, n_seeds: int, seed: int, group: int) -> tuple:
     states are independent draws.
     """
     keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), group), n_seeds)
-    return glorot_init_stacked(net, keys)
+    return _glorot_stacked(net, keys)
+
+
+_glorot_stacked = jax.jit(glorot_init_stacked, static_argnums=0)   # one compilation instead of one per operation
 
 
 @partial(jax.jit, static_argnames=("net",))
