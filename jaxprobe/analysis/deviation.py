@@ -20,11 +20,11 @@ zero included; constant means ``‖x − x̄‖ ≤ CONSTANT_RTOL·‖x‖``). A
 two defined vectors has no inner-class value and is counted; the layer's value is the mean over
 the classes that have one (NaN only when no class has).
 
-Speed and memory: each class's pairs are computed as tiles of ``tile × tile`` distances from one
-matrix product each (Euclidean on class-centred rows, ``‖u‖² + ‖v‖² − 2u·v``; cosine and correlation
-on unit rows, ``1 − u·v``), in one jit-compiled ``lax.scan`` over the tiles of every class, so
-memory beyond the data is one tile, never an N × N matrix (N = 60,000 is fine). Sums are in float32;
-``benchmarks/bench_deviation.py`` times it against ``scipy.spatial.distance.pdist``.
+Speed and memory (never an N × N matrix; N = 60,000 is fine): the Euclidean pairs of each class are computed
+as tiles of ``tile × tile`` distances from matrix products (class-centred rows, ``‖u‖² + ‖v‖² − 2u·v``), every
+class at once, in one jit-compiled ``lax.scan`` over the tile pairs, so memory beyond the data is C tiles. Cosine and correlation distances of unit vectors need no pairs at all: the mean of
+``1 − u_i·u_j`` over the pairs of a class is ``Σ_i ‖u_i − ū‖² / (m − 1)`` (one jitted pass, O(N·D)). Float32;
+``benchmarks/bench_deviation.py`` times both against ``scipy.spatial.distance.pdist``.
 
 >>> import numpy as np
 >>> x = np.array([[0., 0.], [3., 4.], [1., 0.], [1., 2.]], np.float32)
@@ -68,8 +68,8 @@ MEASURES = ("euclidean", "normalised_euclidean", "cosine", "correlation")
 INTER_PAIRS = ("adjacent", "all")
 #: A vector counts as constant (undefined under correlation) when ‖x − x̄‖₂ ≤ CONSTANT_RTOL·‖x‖₂.
 CONSTANT_RTOL = 1e-5
-#: Rows per tile of the inner-class computation: memory of one tile is TILE² float32 numbers.
-TILE = 512
+#: Rows per tile of the Euclidean inner-class pairs: a step holds C·TILE² float32 distances (C classes).
+TILE = 128
 
 
 class InnerDeviation(NamedTuple):
@@ -215,13 +215,18 @@ def pairwise_distances(a, b, metric: str = "euclidean") -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ inner class
 def _tile_plan(counts: np.ndarray, tile: int) -> tuple[int, int, np.ndarray]:
-    """Tile size, padded rows per class, and the (class, tile a, tile b ≥ a) triples to visit."""
+    """Tile size, padded rows per class, and the tile pairs (a, b ≥ a) to visit.
+
+    The size splits the largest class into equal tiles of at most ``tile`` rows (a multiple of 8), so a class of
+    1,000 rows is eight tiles of 128, not 1,024 rows padded.
+    """
+    ceil = lambda a, b: -(-int(a) // int(b))
     largest = int(counts.max())
-    size = min(int(tile), -(-largest // 8) * 8)
-    n_tiles = -(-largest // size)
-    triples = [(c, i, j) for c, n in enumerate(counts) for i in range(-(-int(n) // size))
-               for j in range(i, -(-int(n) // size))]
-    return size, n_tiles * size, np.asarray(triples, np.int32).reshape(-1, 3)
+    n_tiles = ceil(largest, tile)
+    size = ceil(ceil(largest, n_tiles), 8) * 8
+    n_tiles = ceil(largest, size)
+    pairs = [(i, j) for i in range(n_tiles) for j in range(i, n_tiles)]
+    return size, n_tiles * size, np.asarray(pairs, np.int32).reshape(-1, 2)
 
 
 def _grouped_rows(y: np.ndarray, k: int, padded: int) -> tuple[np.ndarray, np.ndarray]:
@@ -235,38 +240,53 @@ def _grouped_rows(y: np.ndarray, k: int, padded: int) -> tuple[np.ndarray, np.nd
     return index, real
 
 
-@partial(jax.jit, static_argnames=("metric", "size"))
-def _inner_sums(x, index, real, triples, *, metric: str, size: int):
-    """Per class: the sum of the distances over defined unordered pairs, and the defined vectors."""
+@partial(jax.jit, static_argnames=("size",))
+def _euclidean_pair_sums(x, index, real, tile_pairs, *, size: int):
+    """Per class, the sum of the Euclidean distances over all unordered pairs: a scan over tile pairs (a, b ≥ a),
+    each one batched matrix product over every class, (C, size, size) distances at a time.
+
+    Rows are centred on their class mean (less cancellation in ‖u‖² + ‖v‖² − 2u·v) and padding rows are zero, so
+    a padding row's distance to a real row u is exactly ‖u‖: those entries are subtracted instead of masked, and a
+    diagonal tile's sum is halved after removing its trace. No mask touches the tiles.
+    """
+    rows = x[index]                                                    # (C, P, D)
+    w = real[..., None].astype(x.dtype)
+    mean = (rows * w).sum(1, keepdims=True) / jnp.maximum(w.sum(1, keepdims=True), 1.0)
+    u = (rows - mean) * w
+    sq = (u * u).sum(-1)                                               # (C, P)
+    norm = jnp.sqrt(sq)
+    counts = real.sum(1)
+
+    def visit(totals, pair):
+        i, j = pair[0] * size, pair[1] * size
+        ua, ub = (jax.lax.dynamic_slice_in_dim(u, t, size, axis=1) for t in (i, j))
+        sa, sb = (jax.lax.dynamic_slice_in_dim(sq, t, size, axis=1) for t in (i, j))
+        na, nb = (jax.lax.dynamic_slice_in_dim(norm, t, size, axis=1).sum(1) for t in (i, j))
+        pad_a, pad_b = (size - jnp.clip(counts - t, 0, size) for t in (i, j))
+        d = jnp.sqrt(jnp.maximum(sa[:, :, None] + sb[:, None, :] - 2.0 * jnp.einsum("ctd,csd->cts", ua, ub), 0.0))
+        diagonal = pair[0] == pair[1]
+        total = (d.sum((1, 2)) - jnp.where(diagonal, jnp.trace(d, axis1=1, axis2=2), 0.0)
+                 - pad_b * na - pad_a * nb)
+        return totals + jnp.where(diagonal, total / 2, total), None
+
+    totals, _ = jax.lax.scan(visit, jnp.zeros(index.shape[0], x.dtype), tile_pairs)
+    return totals
+
+
+@partial(jax.jit, static_argnames=("metric",))
+def _unit_pair_means(x, index, real, *, metric: str):
+    """Per class, the mean cosine (or correlation) distance over all unordered pairs of defined vectors, in closed
+    form: for unit vectors u_1..u_m, mean_{i<j} (1 − u_i·u_j) = Σ_i ‖u_i − ū‖² / (m − 1) + Σ_i (1 − ‖u_i‖²) / m
+    (the second term, ~1e-7, corrects the rounding of the unit norms). O(N·D); returns (means, defined counts)."""
     rows = x[index]                                                    # (C, P, D)
     valid = real & ~_undefined(rows, metric)
     w = valid[..., None].astype(x.dtype)
-    if metric == "euclidean":                                          # class-centred: less cancellation
-        mean = (rows * w).sum(1, keepdims=True) / jnp.maximum(w.sum(1, keepdims=True), 1.0)
-        u = (rows - mean) * w
-    else:
-        u = _unit_rows(rows, metric) * w
-    sq = (u * u).sum(-1)
-    upper = jnp.arange(size)[:, None] < jnp.arange(size)[None, :]
-
-    def visit(totals, triple):
-        c, i, j = triple[0], triple[1] * size, triple[2] * size
-        ua = jax.lax.dynamic_slice_in_dim(u[c], i, size)
-        ub = jax.lax.dynamic_slice_in_dim(u[c], j, size)
-        gram = ua @ ub.T
-        if metric == "euclidean":
-            sa = jax.lax.dynamic_slice_in_dim(sq[c], i, size)
-            sb = jax.lax.dynamic_slice_in_dim(sq[c], j, size)
-            d = jnp.sqrt(jnp.maximum(sa[:, None] + sb[None, :] - 2.0 * gram, 0.0))
-        else:
-            d = jnp.clip(1.0 - gram, 0.0, 2.0)
-        va = jax.lax.dynamic_slice_in_dim(valid[c], i, size)
-        vb = jax.lax.dynamic_slice_in_dim(valid[c], j, size)
-        keep = va[:, None] & vb[None, :] & ((triple[1] < triple[2]) | upper)
-        return totals.at[c].add(jnp.where(keep, d, 0.0).sum(1).sum()), None
-
-    totals, _ = jax.lax.scan(visit, jnp.zeros(index.shape[0], x.dtype), triples)
-    return totals, valid.sum(1)
+    u = _unit_rows(rows, metric) * w
+    m = w.sum(1)                                                       # (C, 1)
+    centred = (u - u.sum(1, keepdims=True) / jnp.maximum(m, 1.0)[:, None]) * w
+    spread = (centred * centred).sum((1, 2)) / jnp.maximum(m[:, 0] - 1.0, 1.0)
+    rounding = ((1.0 - (u * u).sum(-1)) * valid).sum(1) / jnp.maximum(m[:, 0], 1.0)
+    return spread + rounding, valid.sum(1)
 
 
 def inner_class_deviation(acts, labels, metric: str = "euclidean", *, n_classes: Optional[int] = None,
@@ -278,7 +298,7 @@ def inner_class_deviation(acts, labels, metric: str = "euclidean", *, n_classes:
       labels: (N,) integer classes 0..C−1, every class present.
       metric: "euclidean", "cosine" or "correlation" (see the module docstring for undefined vectors).
       n_classes: C (default ``labels.max() + 1``).
-      tile: rows per tile; memory beyond the data is ``tile²`` float32 numbers.
+      tile: rows per tile of the Euclidean pairs; memory beyond the data is ``C·tile²`` float32 numbers.
 
     Returns:
       :class:`InnerDeviation` (value, per-class means, pairs used, vectors excluded).
@@ -292,15 +312,20 @@ def inner_class_deviation(acts, labels, metric: str = "euclidean", *, n_classes:
     x = _check_acts(acts)
     y, k = _check_labels(labels, len(x), n_classes)
     counts = np.bincount(y, minlength=k)
-    size, padded, triples = _tile_plan(counts, tile)
+    size, padded, tile_pairs = _tile_plan(counts, tile)
     index, real = _grouped_rows(y, k, padded)
-    totals, defined = _inner_sums(jnp.asarray(x, jnp.float32), jnp.asarray(index), jnp.asarray(real),
-                                  jnp.asarray(triples), metric=metric, size=size)
-    defined = np.asarray(defined, np.int64)
+    args = (jnp.asarray(x, jnp.float32), jnp.asarray(index), jnp.asarray(real))
+    if metric == "euclidean":
+        defined = counts.astype(np.int64)
+        means = np.asarray(_euclidean_pair_sums(*args, jnp.asarray(tile_pairs), size=size), np.float64) / np.maximum(
+            defined * (defined - 1) // 2, 1)
+    else:
+        means, defined = (np.asarray(a) for a in _unit_pair_means(*args, metric=metric))
+        defined = defined.astype(np.int64)
     pairs = defined * (defined - 1) // 2
     per_class = np.full(k, np.nan)
     has = pairs > 0
-    per_class[has] = np.asarray(totals, np.float64)[has] / pairs[has]
+    per_class[has] = np.asarray(means, np.float64)[has]
     value = float(per_class[has].mean()) if has.any() else float("nan")
     return InnerDeviation(value, per_class, pairs, counts - defined, metric)
 
