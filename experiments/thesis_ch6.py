@@ -54,7 +54,7 @@ class Config:
     check_every: int
     snapshots: tuple[int, ...]
     track_per_class: int                   # signals per class of the tracking sets
-    tsne_points: int
+    tsne_points: int                       # thesis: all 12,000 training signals (full: 6,000 of them, for time)
     tsne_iter: tuple[int, int]             # (early exaggeration, total)
     mnist_widths: tuple[int, ...]
     mnist_batch: int                       # thesis: 1000 for 48,000 digits; scaled to the digits available
@@ -65,7 +65,7 @@ class Config:
 
 FULL = Config(sizes=THESIS_SIZES, seeds=5, max_epochs=3000, check_every=5,
               snapshots=(0, 5, 20, 50, 100, 200, 400, 800, 1200, 1600, 2400), track_per_class=100,
-              tsne_points=12000, tsne_iter=(250, 500), mnist_widths=P.MNIST_WIDTHS, mnist_batch=100, mnist_epochs=200,
+              tsne_points=6000, tsne_iter=(250, 500), mnist_widths=P.MNIST_WIDTHS, mnist_batch=100, mnist_epochs=200,
               mnist_patience=10, mnist_per_class=0)
 QUICK = Config(sizes=QUICK_SIZES, seeds=2, max_epochs=30, check_every=5, snapshots=(0, 5, 30), track_per_class=20,
                tsne_points=200, tsne_iter=(50, 100), mnist_widths=(784, 64, 64, 64, 64, 10), mnist_batch=100,
