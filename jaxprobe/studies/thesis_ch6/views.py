@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, NamedTuple
 
+import jax
 import numpy as np
 
 from jaxprobe.analysis.activations import class_means
@@ -76,12 +77,17 @@ def stripe_indices(net: Network, nets: Mapping, v: JumpViews) -> dict:
 
 
 def class_mean_rows(net: Network, nets: Mapping, v: JumpViews) -> list:
-    """Rows of the class-mean heat maps (seed 0, layers 1–4): Fig. 6.3, Fig. 6.4 and the normal network."""
+    """Rows of the class-mean heat maps (seed 0, layers 1–3 and the softmax output): Fig. 6.3, Fig. 6.4 and the
+    normal network."""
     rows = [("memorising, random labels (Fig. 6.3)", nets["memorising"], v.train_x, v.random_y),
             ("memorising, true labels (Fig. 6.4)", nets["memorising"], v.analysis_x, v.analysis_y),
             ("normal, true labels (Fig. 3.12)", nets["normal"], v.analysis_x, v.analysis_y)]
-    return [(title, [np.asarray(class_means(layer_activations(net, M.first_seed(p), x, l)[0], y, N_JUMP_CLASSES))
-                     for l in LAYERS[1:]]) for title, p, x, y in rows]
+    def acts(p, x, layer):                                              # the output as softmax probabilities
+        a = layer_activations(net, M.first_seed(p), x, layer)[0]
+        return np.asarray(jax.nn.softmax(a, axis=-1)) if layer == LAYERS[-1] else a
+
+    return [(title, [np.asarray(class_means(acts(p, x, l), y, N_JUMP_CLASSES)) for l in LAYERS[1:]])
+            for title, p, x, y in rows]
 
 
 def profiles(net: Network, nets: Mapping, v: JumpViews, cached: Cached) -> dict:
