@@ -116,13 +116,12 @@ def main(argv=None):
                                     "shuffled labels", present=True)]
 
         pick = np.sort(np.random.default_rng(args.seed).permutation(len(v.true_y))[:cfg.tsne_points])
-        tsne = lambda n, layers: M.tsne_maps(net, nets[n], v.train_x[pick], layers, seed=args.seed,
-                                             exaggeration_iter=cfg.tsne_iter[0], n_iter=cfg.tsne_iter[1])
+        tsne = lambda n, layer: cached(f"tsne-{n}-{layer}", lambda: M.tsne_map(
+            net, nets[n], v.train_x[pick], layer, seed=args.seed, exaggeration_iter=cfg.tsne_iter[0],
+            n_iter=cfg.tsne_iter[1]), points=cfg.tsne_points, iterations=cfg.tsne_iter, output="softmax")
         with report.stage(f"t-SNE ({cfg.tsne_points} training signals, 8 maps)"):
-            emb = cached("tsne", lambda: {"memorising": tsne("memorising", V.LAYERS),
-                                          "normal": tsne("normal", V.HIDDEN)},
-                         points=cfg.tsne_points, iterations=cfg.tsne_iter)
-        emb["normal"] = [emb["memorising"][0]] + list(emb["normal"])
+            emb = {"memorising": [tsne("memorising", l) for l in V.LAYERS]}
+            emb["normal"] = emb["memorising"][:1] + [tsne("normal", l) for l in V.HIDDEN]
         agree = {n: [M.neighbour_agreement(e, v.true_y[pick]) for e in emb[n][:4]] for n in emb}
         names, true_c, random_c = ["input", "layer 1", "layer 2", "layer 3", "output"], v.true_y[pick], v.random_y[pick]
         figure(figures.tsne_figure([("true labels", emb["memorising"], true_c), ("random labels", emb["memorising"],
@@ -168,6 +167,13 @@ def main(argv=None):
                          "−1 below, 0 overlap", ["measure", "trained", "untrained (control)"],
                          [[m, table[m], control[m]] for m in table])
         rows += [claims.nc1_row(pr["normal"], pr["untrained normal"])] + [s[0] for s in signature]
+        first = {m: M.first_separated_epoch(tracks["memorising, held-out true labels"],
+                                            tracks["normal, held-out true labels"], m, V.HIDDEN) for m in figures.TRACKED}
+        done = np.median(levels["memorising"][1.0])
+        report.text(f"Through training (held-out true-label signals): first shared snapshot epoch from which the "
+                    f"{cfg.seeds} memorising and {cfg.seeds} normal networks stay separated at every hidden layer: "
+                    + ", ".join(f"{m} {'never' if e is None else e}" for m, e in first.items()) + " (memorising "
+                    + (f"reaches 100 % at median epoch {done:.0f})." if np.isfinite(done) else "never reaches 100 %)."))
 
         if quick:
             rows = claims.smoke_test(rows, f"quick mode: {cfg.sizes[0]} training signals, {cfg.max_epochs} epochs")
@@ -188,6 +194,7 @@ def main(argv=None):
                             "neighbour_agreement": agree, "stripe_index": st, "profiles": pr,
                             "mnist_profiles": mn.profiles,
                             "tracks": {n: {k: t[k] for k in ("epochs",) + figures.TRACKED} for n, t in tracks.items()},
+                            "first_separated_epoch": first,
                             "training_seconds": {n: r.seconds for n, r in runs.items()}}.items():
             report.metric(name, value)
     return 0

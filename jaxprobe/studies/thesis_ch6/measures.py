@@ -25,7 +25,7 @@ from jaxprobe.models import Network
 from jaxprobe.studies.thesis_ch6.protocol import layer_activations
 
 __all__ = ["PROFILE_KEYS", "SIGNATURE_MEASURES", "layer_profile", "track", "stripe_index", "stripe_profile",
-           "first_seed", "tsne_maps", "neighbour_agreement", "separated", "ratio_to_input"]
+           "first_seed", "tsne_map", "neighbour_agreement", "separated", "first_separated_epoch", "ratio_to_input"]
 
 #: The measures of a profile, each an array (K seeds, layers).
 PROFILE_KEYS = (("level",) + tuple(f"inner_{m}" for m in MEASURES) + tuple(f"inter_{m}" for m in MEASURES)
@@ -105,12 +105,14 @@ def first_seed(params) -> tuple:
     return jax.tree.map(lambda a: a[:1], params)
 
 
-def tsne_maps(net: Network, params, x, layers: Sequence[int], *, seed: int = 0, n_iter: int = 500,
-              exaggeration_iter: int = 250) -> list[np.ndarray]:
-    """t-SNE maps (Euclidean; the thesis states no settings) of the first stacked network's ``layers`` on x."""
-    single = first_seed(params)
-    return [embed(layer_activations(net, single, x, layer)[0], metric="euclidean", seed=seed, n_iter=n_iter,
-                  early_exaggeration_iter=exaggeration_iter) for layer in layers]
+def tsne_map(net: Network, params, x, layer: int, *, seed: int = 0, n_iter: int = 500,
+             exaggeration_iter: int = 250) -> np.ndarray:
+    """t-SNE map (Euclidean; the thesis states no settings) of the first stacked network's ``layer`` on x; the
+    output layer is taken as softmax probabilities, the thesis's "final output"."""
+    acts = layer_activations(net, first_seed(params), x, layer)[0]
+    if layer == net.n_layers:
+        acts = np.asarray(jax.nn.softmax(acts, axis=-1))
+    return embed(acts, metric="euclidean", seed=seed, n_iter=n_iter, early_exaggeration_iter=exaggeration_iter)
 
 
 def neighbour_agreement(points, positions, k: int = 10, tolerance: int = 2) -> float:
@@ -140,6 +142,28 @@ def separated(a, b) -> int:
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return 0
     return 1 if a.min() > b.max() else -1 if a.max() < b.min() else 0
+
+
+def first_separated_epoch(track_a: Mapping, track_b: Mapping, key: str, layers: Sequence[int]) -> Optional[int]:
+    """The first snapshot epoch (of those both tracks share) from which the two groups of seeds are
+    :func:`separated` in ``key`` at every one of ``layers`` (column indices) at every later shared snapshot;
+    None when they are not separated at the last shared one.
+
+    >>> a = {"epochs": np.array([0, 5, 9]), "m": np.array([[[1.0]], [[3.0]], [[4.0]]])}   # (snapshots, K, layers)
+    >>> b = {"epochs": np.array([0, 5]), "m": np.array([[[1.0]], [[2.0]]])}
+    >>> first_separated_epoch(a, b, "m", [0])
+    5
+    """
+    common = sorted(set(np.asarray(track_a["epochs"]).tolist()) & set(np.asarray(track_b["epochs"]).tolist()))
+    row = lambda t, e: int(np.flatnonzero(np.asarray(t["epochs"]) == e)[0])
+    first = None
+    for epoch in reversed(common):
+        a, b = np.asarray(track_a[key])[row(track_a, epoch)], np.asarray(track_b[key])[row(track_b, epoch)]
+        signs = {separated(a[:, l], b[:, l]) for l in layers}
+        if 0 in signs:
+            break
+        first = int(epoch)
+    return first
 
 
 def ratio_to_input(profile: np.ndarray) -> np.ndarray:
