@@ -75,7 +75,7 @@ QUICK = Config(sizes=QUICK_SIZES, seeds=2, max_epochs=30, check_every=5, snapsho
 def main(argv=None):
     args = experiment_parser(NAME, "Thesis Ch. 6: memorising, deviations, class collapse").parse_args(argv)
     cfg, quick = (QUICK, True) if not args.full else (FULL, False)
-    store = RunCache(args.out / ".cache" / NAME)
+    store = RunCache(args.out / "cache" / NAME)                          # delete it to recompute everything
     key = dict(sizes=cfg.sizes, seeds=cfg.seeds, epochs=cfg.max_epochs, check=cfg.check_every, snaps=cfg.snapshots,
                seed=args.seed, sigma=CALIBRATED_SIGMA)                    # what the trained networks depend on
     cached = lambda name, compute, **more: store.get(name, dict(key, **more), compute)
@@ -189,7 +189,8 @@ def main(argv=None):
                     f"{cfg.mnist_batch} (the "
                     f"thesis's 1000 for 48,000 digits, scaled to the digits available), early-stopped at epoch "
                     f"{mn.run.best_epoch} of {mn.run.epochs}.")
-        for name, value in {"epochs_to": {n: {str(a): e for a, e in lv.items()} for n, lv in levels.items()},
+        finite = lambda e: [float(v) if np.isfinite(v) else None for v in e]          # None: never reached
+        for name, value in {"epochs_to": {n: {str(a): finite(e) for a, e in lv.items()} for n, lv in levels.items()},
                             "true_label_accuracy": accuracy, "mnist_test_accuracy": mn.run.test_accuracy,
                             "neighbour_agreement": agree, "stripe_index": st, "profiles": pr,
                             "mnist_profiles": mn.profiles,
