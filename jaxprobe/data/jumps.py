@@ -11,7 +11,7 @@ order drawn from the key.  The thesis's sets are built by :func:`jump_splits` fr
 analysis set (1000 a class) of §3.3.3.
 
 σ is never stated in the thesis.  :data:`CALIBRATED_SIGMA` is the value fitted on the
-signal-processing baseline of Table 3.1 alone (see :mod:`jaxprobe.studies.jump_baseline`,
+signal-processing baseline of Table 3.1 alone (see :mod:`jaxprobe.studies.jumps.baseline`,
 ``calibrate_sigma``); every network table is then held-out validation.
 """
 
@@ -29,7 +29,7 @@ FIRST = 21
 LAST = 80
 THETA = 3.0
 #: σ fitted on Table 3.1 alone (chi-square over its 4 error figures on replicate test sets per σ,
-#: plus the max-error evidence; backward difference won); see ``jaxprobe.studies.jump_baseline.calibrate_sigma``.
+#: plus the max-error evidence; backward difference won); see ``jaxprobe.studies.jumps.baseline.calibrate_sigma``.
 CALIBRATED_SIGMA = 1.02
 
 #: (train, valid, test, analysis) sizes of the thesis (§3.1, §3.3.3).
@@ -101,7 +101,12 @@ def clean_jumps(theta: float = THETA, length: int = LENGTH, first: int = FIRST, 
 
 
 @partial(jax.jit, static_argnames=("n_per_class", "length", "first", "last"))
-def _generate(key, sigma, theta, *, n_per_class, length, first, last):
+def jump_kernel(key, sigma, theta, *, n_per_class, length, first, last):
+    """The compiled generator behind :func:`make_jumps`, without argument checks.
+
+    For code that calls it inside its own jit or vmap (σ and θ traced, e.g. a vmap over noise
+    levels); arguments as in :func:`make_jumps`. Returns ``(x, y)``.
+    """
     n_classes = last - first + 1
     k_perm, k_noise = jax.random.split(key)
     labels = jnp.repeat(jnp.arange(n_classes, dtype=jnp.int32), n_per_class)
@@ -132,7 +137,7 @@ def make_jumps(
     _check_count("n_per_class", n_per_class)
     _check_geometry(length, first, last)
     _check_noise(sigma, theta)
-    return _generate(key, jnp.float32(sigma), jnp.float32(theta), n_per_class=int(n_per_class),
+    return jump_kernel(key, jnp.float32(sigma), jnp.float32(theta), n_per_class=int(n_per_class),
                      length=int(length), first=int(first), last=int(last))
 
 
@@ -150,12 +155,12 @@ class JumpSplits(NamedTuple):
 
 
 def split_key(seed: int, split: str):
-    """The fixed key of one split: ``fold_in(PRNGKey(seed), stream)``."""
+    """The fixed key of one split: ``fold_in(key(seed), stream)``."""
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}; e.g. seed=0.")
     if split not in _SPLIT_STREAMS:
         raise ValueError(f"split={split!r} is not known; choose one of {', '.join(map(repr, _SPLIT_STREAMS))}.")
-    return jax.random.fold_in(jax.random.PRNGKey(seed), _SPLIT_STREAMS[split])
+    return jax.random.fold_in(jax.random.key(seed), _SPLIT_STREAMS[split])
 
 
 def jump_splits(

@@ -25,7 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxprobe.data.jumps import FIRST, LAST, LENGTH, THETA, _check_key, _generate
+from jaxprobe import validation
+from jaxprobe.data.jumps import FIRST, LAST, LENGTH, THETA, jump_kernel
 from jaxprobe.studies.jumps.errors import ERROR_KEYS, error_stats
 
 DERIVATIVES = ("backward", "forward", "central")
@@ -119,7 +120,7 @@ def baseline_errors(x, y, tau: float = THESIS_TAU, **kw) -> dict[str, jax.Array]
 @partial(jax.jit, static_argnames=("n_per_class", "length", "first", "last"))
 def _simulate_stats_m(keys, sigma, theta, M, mask, *, n_per_class, length=LENGTH, first=FIRST, last=LAST):
     def one(key):
-        x, y = _generate(key, sigma, theta, n_per_class=n_per_class, length=length, first=first, last=last)
+        x, y = jump_kernel(key, sigma, theta, n_per_class=n_per_class, length=length, first=first, last=last)
         return error_stats(_predict(x, M, mask), y + first)
 
     return jax.lax.map(one, keys)
@@ -143,7 +144,7 @@ def _random_sigma_stats(keys, lo, hi, tau, theta, *, n_per_class, w, derivative,
 
     def one(key):
         k1, k2 = jax.random.split(key)
-        x0, y = _generate(k1, 0.0, theta, n_per_class=n_per_class, length=LENGTH, first=FIRST, last=LAST)
+        x0, y = jump_kernel(k1, 0.0, theta, n_per_class=n_per_class, length=LENGTH, first=FIRST, last=LAST)
         n = x0.shape[0]
         ks, kn = jax.random.split(k2)
         s = jax.random.uniform(ks, (n, 1), minval=lo, maxval=hi)
@@ -157,7 +158,7 @@ def simulate_baseline(sigma: float, *, key, replicates: int = 50, n: int = 6000,
                       w: int = THESIS_W, derivative: str = "backward", restrict: bool = True,
                       theta: float = THETA) -> dict[str, np.ndarray]:
     """Baseline error statistics on ``replicates`` fresh test sets of ``n`` signals each."""
-    _check_key(key)
+    validation.check_key("key", key)
     _check_detector(w, derivative)
     if n % (LAST - FIRST + 1):
         raise ValueError(f"n={n} must be a multiple of {LAST - FIRST + 1} (class-balanced sets); e.g. n=6000.")
@@ -171,7 +172,7 @@ def simulate_baseline(sigma: float, *, key, replicates: int = 50, n: int = 6000,
 
 @partial(jax.jit, static_argnames=("n_per_class", "w", "tolerance"))
 def _tau_sweep(key, sigmas, taus, theta, *, n_per_class, w, tolerance):
-    x0, y = _generate(key, 0.0, theta, n_per_class=n_per_class, length=LENGTH, first=FIRST, last=LAST)
+    x0, y = jump_kernel(key, 0.0, theta, n_per_class=n_per_class, length=LENGTH, first=FIRST, last=LAST)
     eps = jax.random.normal(jax.random.fold_in(key, 7), x0.shape)   # common random numbers
     mask = _position_mask("backward", True, LENGTH, FIRST, LAST)
 
@@ -195,7 +196,7 @@ def tau_sweep(key, sigmas: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
     Returns ``(len(sigmas), len(taus))``.  The same noise draws are used for every cell (common
     random numbers) so the curves are smooth; ``w`` is wide enough not to truncate τ ≤ 6.
     """
-    _check_key(key)
+    validation.check_key("key", key)
     _check_detector(w, "backward")
     return np.asarray(_tau_sweep(key, jnp.asarray(sigmas, jnp.float32), jnp.asarray(taus, jnp.float32),
                                  jnp.float32(theta), n_per_class=n_per_class, w=w, tolerance=tolerance))
