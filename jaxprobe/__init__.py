@@ -36,7 +36,9 @@ from jaxprobe.models import (
     seed002_cnn,
     vgg_mnist,
 )
+from jaxprobe.analysis.factorization import CoupledNMF, coupled_nmf
 from jaxprobe.interpret import with_rule
+from jaxprobe.probes.layer_outputs import pooled_outputs
 from jaxprobe.probes.target_propagation import class_features, target_propagation
 from jaxprobe.rules import RULES
 
