@@ -59,6 +59,7 @@ from jaxprobe.models import Network
 
 CHECKPOINT_FILE = "checkpoint.msgpack"
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
+DEFAULT_LEARNING_RATE = 0.01  # the plain-SGD step of seed 000 and the thesis
 ON_NONFINITE = ("raise", "stop")
 
 # make_optimizer's readable descriptions, by id of the transformation (kept alive here, so an id
@@ -361,10 +362,13 @@ def _check_checkpoint_dir(checkpoint_dir) -> Optional[Path]:
 
 
 def _check_optimizer(optimizer, learning_rate) -> optax.GradientTransformation:
-    if optimizer is None:
-        return make_optimizer("sgd", learning_rate)
-    if isinstance(optimizer, str):
-        return make_optimizer(optimizer, learning_rate)
+    if optimizer is None or isinstance(optimizer, str):
+        rate = DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate
+        return make_optimizer("sgd" if optimizer is None else optimizer, rate)
+    if learning_rate is not None:
+        raise ValueError(f"learning_rate={learning_rate!r} would be ignored: the optax transformation given as "
+                         f"optimizer carries its own rate. Drop learning_rate, or pass the optimizer by name "
+                         f"(optimizer='sgd', learning_rate={learning_rate!r}).")
     if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
         raise TypeError(f"optimizer must be an optax GradientTransformation, a name of {OPTIMIZERS} or None, "
                         f"got {type(optimizer).__name__}; e.g. optimizer=make_optimizer('adam', 1e-3).")
@@ -397,7 +401,7 @@ def fit(
     *,
     key: jax.Array,
     optimizer=None,
-    learning_rate: float = 0.01,
+    learning_rate: Optional[float] = None,
     batch_size: int = 100,
     steps: Optional[int] = None,
     epochs: Optional[int] = None,
@@ -420,8 +424,9 @@ def fit(
       train, valid: pairs (x, y) of inputs (N, *input_shape) and integer labels (N,); ``valid``
         (optional) drives evaluation, early stopping and ``best_params``.
       key: ``jax.random.key(...)`` (or K keys when stacked): the batch order.
-      optimizer: an optax transformation, a name of :data:`OPTIMIZERS`, or None (plain SGD);
-        ``learning_rate`` is used for a name or None only.
+      optimizer: an optax transformation, a name of :data:`OPTIMIZERS`, or None (plain SGD).
+      learning_rate: the step of a named optimizer or of plain SGD (default 0.01); refused beside an
+        optax transformation, which carries its own rate.
       batch_size, steps / epochs (exactly one), eval_every (default one epoch), patience.
       snapshot_steps: steps (0..total) whose parameters are kept (0 = the initial parameters).
       checkpoint_dir: a folder to save and resume the whole training state (see the module

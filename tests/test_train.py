@@ -182,6 +182,7 @@ def test_killed_run_resumes_to_the_same_params(tmp_path):
         (dict(batch_size=0), r"batch_size must be a positive integer"),
         (dict(steps=None), r"give exactly one of steps or epochs"),
         (dict(patience=2), r"patience \(early stopping\) needs a validation set"),
+        (dict(optimizer=optax.sgd(0.5), learning_rate=0.1), r"learning_rate=0.1 would be ignored"),
     ],
 )
 def test_invalid_hyperparameters(kwargs, match):

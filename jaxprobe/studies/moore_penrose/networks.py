@@ -249,7 +249,7 @@ def train_bottlenecks(splits: JumpSplits, p: int, seeds: int, epochs: int, key: 
     per_epoch = len(splits.train_x) // 100
     result = fit(model, params, (splits.train_x, splits.train_y),
                  key=jax.random.split(jax.random.key(key + 1), seeds), optimizer=optimizer,
-                 learning_rate=0.01, batch_size=100, epochs=epochs,
+                 batch_size=100, epochs=epochs,
                  valid=(splits.valid_x, splits.valid_y), eval_every=eval_every or per_epoch,
                  progress=progress, stacked=True)
     return model, params, result, scale
