@@ -1,0 +1,140 @@
+"""The study's steps on trained and untrained networks: synthesis, the CNN readings, Fig. 7.1, and the rows.
+
+Each function takes networks (or their synthesis) and returns arrays, cells or claim rows; the experiment
+only configures and reports. "Trained" and "control" always come in pairs: the control is the same call on
+the untrained networks (:func:`jaxprobe.studies.thesis_ch5.protocol.untrained_params`), same starts.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple, Sequence
+
+import jax
+import numpy as np
+
+from jaxprobe.data.jumps import FIRST
+from jaxprobe.studies.thesis_ch5 import claims, criteria as C, measures as M, protocol as P
+from jaxprobe.studies.thesis_ch5.signals import handmade_signals
+
+__all__ = ["Pair", "synthesise_pairs", "cells_of", "CnnReadings", "cnn_readings", "layer_sharpness",
+           "handmade_predictions", "mlp_rows", "cnn_rows", "reached_share"]
+
+
+class Pair(NamedTuple):
+    """The same synthesis on the trained networks and on the untrained control."""
+
+    trained: P.Synthesis
+    control: P.Synthesis
+
+
+def synthesise_pairs(runs: Mapping, controls: Mapping, positions: Mapping[str, Sequence[int]], n_starts: int, *,
+                     key, max_iter: int) -> dict[str, Pair]:
+    """:func:`~jaxprobe.studies.thesis_ch5.protocol.synthesise` on every network, trained and untrained.
+
+    Args:
+      runs: ``{name: JumpRun}``; controls: ``{name: stacked untrained params}``.
+      positions: ``{name: target positions}``.
+      n_starts, key, max_iter: as in ``synthesise`` (the same starts for every network and the control).
+    """
+    out = {}
+    for name, run in runs.items():
+        go = lambda params: P.synthesise(run.net, params, positions[name], n_starts, key=key, max_iter=max_iter)
+        out[name] = Pair(go(run.params), go(controls[name]))
+    return out
+
+
+def cells_of(synthesis: P.Synthesis, positions: Sequence[int]) -> dict[int, dict]:
+    """``{position: summarise(inputs of that target)}`` over every seed and start."""
+    return {p: M.summarise(synthesis.inputs[:, i], p) for i, p in enumerate(positions)}
+
+
+def reached_share(syntheses: Sequence[P.Synthesis]) -> float:
+    """Share of all starts (every target and seed) that reached p > 0.999 before the guard."""
+    return float(np.mean(np.concatenate([np.ravel(s.stopped) for s in syntheses])))
+
+
+class CnnReadings(NamedTuple):
+    """§5.2's two readings, each ``[input, conv 1, …, conv n]`` of signals (K, S, 100), and the direct runs."""
+
+    forward: list
+    direct: list
+    direct_runs: list
+
+
+def cnn_readings(net, stacked, synthesis: P.Synthesis, n_starts: int, *, key, max_iter: int) -> CnnReadings:
+    """Reading 1: the synthesised input's conv signals; reading 2: ascent on each conv layer's activation."""
+    inputs = synthesis.inputs[:, 0]
+    forward = [np.asarray(s) for s in P.forwarded_layers(net, stacked, inputs)]
+    runs = [P.layer_ascent(net, stacked, layer, P.CNN_POSITION, n_starts, key=jax.random.fold_in(key, layer),
+                           max_iter=max_iter) for layer in range(1, P.conv_layers(net) + 1)]
+    return CnnReadings(forward, [inputs] + [r.inputs[:, 0] for r in runs], runs)
+
+
+def layer_sharpness(layers: Sequence[np.ndarray]) -> list[float]:
+    """Median peak sharpness of each layer's signals (over seeds and starts)."""
+    return [float(np.nanmedian(M.peak_sharpness(s))) for s in layers]
+
+
+def handmade_predictions(net, stacked, position: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Fig. 7.1: predicted positions and p(position) of the hand-made signals, per seed: two (K, 9) arrays."""
+    x = np.stack(list(handmade_signals(position).values())).astype(np.float32)
+    logits = np.asarray(jax.vmap(lambda p: net.apply(p, x))(stacked))
+    prob = np.asarray(jax.nn.softmax(logits, axis=-1))
+    return logits.argmax(-1) + FIRST, prob[..., P.label_of(position)]
+
+
+def _roughness(cells: Mapping[int, Mapping]) -> float:
+    return float(np.nanmedian([c["roughness"] for c in cells.values()]))
+
+
+def mlp_rows(pairs: Mapping[str, Pair], errors: Mapping[str, float]) -> list:
+    """The MLP claims (Fig. 5.1–5.2) from the synthesis pairs of ``mlp1`` … ``mlp4`` (those present).
+
+    Args:
+      pairs: ``{name: Pair}`` for the MLPs, targets :data:`~jaxprobe.studies.thesis_ch5.protocol.MLP_POSITIONS`.
+      errors: ``{name: test L1 error (seed mean)}``.
+    """
+    cells = {n: cells_of(p.trained, P.MLP_POSITIONS) for n, p in pairs.items()}
+    ctl = {n: cells_of(p.control, P.MLP_POSITIONS) for n, p in pairs.items()}
+    deep = lambda c: {f"{n[3:]}L@{p}": c[n][p] for n in c if n != "mlp1" for p in P.MLP_POSITIONS
+                      if not (n == "mlp4" and p in (21, 40))}
+    at = lambda c, n: {f"@{p}": c[n][p] for p in P.MLP_POSITIONS}
+    rows = []
+    if "mlp1" in cells:
+        rows.append(claims.jump_row(C.JUMP_MLP1, at(cells, "mlp1"), at(ctl, "mlp1"), "jump at 21, 40, 60, 80 "
+                                    "(Fig. 5.1, no number)"))
+        rows.append(claims.dips_row(cells["mlp1"], ctl["mlp1"]))
+    if len(cells) > 1:
+        rows.append(claims.jump_row(C.JUMP_MLPS, deep(cells), deep(ctl), "jump at the targets (Fig. 5.2, no number)"))
+        rows.append(claims.noisier_row({n: _roughness(c) for n, c in cells.items()},
+                                       {n: _roughness(c) for n, c in ctl.items()}))
+        rows.append(claims.clearer_row({n: errors[n] for n in cells}, {n: _roughness(c) for n, c in cells.items()}))
+    if "mlp4" in cells:
+        rows.append(claims.mlp4_row(cells["mlp4"], reached_share([pairs["mlp4"].trained]), ctl["mlp4"],
+                                    reached_share([pairs["mlp4"].control])))
+    return rows
+
+
+def cnn_rows(pairs: Mapping[str, Pair], readings: Mapping[str, CnnReadings],
+             control_readings: Mapping[str, CnnReadings]) -> list:
+    """The CNN claims (Fig. 5.3–5.5) from the synthesis pairs and both readings of ``cnn1`` … ``cnn3`` (those present)."""
+    cell = lambda s: M.summarise(s.inputs[:, 0], P.CNN_POSITION)
+    rows = [claims.jump_row(C.JUMP_CNN, {n: cell(p.trained) for n, p in pairs.items()},
+                            {n: cell(p.control) for n, p in pairs.items()}, "jump at 50 (Fig. 5.3–5.5, no number)")]
+    for criterion, field in ((C.SHARPER_FORWARD, "forward"), (C.SHARPER_DIRECT, "direct")):
+        rows.append(claims.sharper_row(criterion, {n: layer_sharpness(getattr(r, field)) for n, r in readings.items()},
+                                       {n: layer_sharpness(getattr(r, field)) for n, r in control_readings.items()}))
+    if "cnn1" in readings:
+        conv = lambda r: r.forward[1]
+        peak = lambda r: float(np.median(M.peak_position(conv(r))))
+        under = lambda r: float(np.nanmedian(M.undershoot(conv(r))))
+        rows.append(claims.undershoot_row(peak(readings["cnn1"]), under(readings["cnn1"]),
+                                          peak(control_readings["cnn1"]), under(control_readings["cnn1"])))
+    first = lambda rs: {n: float(np.nanmedian(M.shape_similarity(r.forward[0], r.forward[1]))) for n, r in rs.items()
+                        if n in ("cnn2", "cnn3")}
+    if first(readings):
+        rows.append(claims.first_same_row(first(readings), first(control_readings)))
+    if "cnn3" in readings:
+        third = lambda r: float(np.nanmedian(M.shape_similarity(r.forward[2], r.forward[3])))
+        rows.append(claims.third_same_row(third(readings["cnn3"]), third(control_readings["cnn3"])))
+    return rows

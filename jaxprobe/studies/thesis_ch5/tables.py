@@ -1,0 +1,71 @@
+"""The report's tables: ``(title, header, rows)`` for ``Report.table``."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from jaxprobe.studies.thesis_ch5 import measures as M
+from jaxprobe.studies.thesis_ch5.analyses import CnnReadings, Pair, layer_sharpness
+
+__all__ = ["LABELS", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
+
+LABELS = {"mlp1": "1-layer NN", "mlp2": "2-layer MLP", "mlp3": "3-layer MLP", "mlp4": "4-layer MLP",
+          "cnn1": "1-conv CNN (7)", "cnn2": "2-conv CNN (5, 9)", "cnn3": "3-conv CNN (5, 7, 9)"}
+
+
+def _iters(s, i: int) -> str:
+    it = np.asarray(s.iterations)[:, i]
+    return f"{np.median(it):.0f} ({it.min()}–{it.max()})"
+
+
+def synthesis_table(pairs: Mapping[str, Pair], positions: Mapping[str, Sequence[int]], max_iter: int) -> tuple:
+    """Per (network, target): hits, reached, iterations, guard hits and the shape measures; the untrained beside."""
+    rows = []
+    for name, pair in pairs.items():
+        for i, p in enumerate(positions[name]):
+            c = M.summarise(pair.trained.inputs[:, i], p)
+            u = M.summarise(pair.control.inputs[:, i], p)
+            st, cst = np.asarray(pair.trained.stopped)[:, i], np.asarray(pair.control.stopped)[:, i]
+            rows.append([LABELS.get(name, name), p, f"{c['hit']:.2f} / {u['hit']:.2f}", f"{st.mean():.3f}",
+                         _iters(pair.trained, i), int((~st).sum()), f"{cst.mean():.3f}", _iters(pair.control, i),
+                         f"{c['dip_before']:.2f}", f"{c['drop_after']:.2f}", f"{c['plateau']:.2f}",
+                         f"{c['roughness']:.3f} / {u['roughness']:.3f}"])
+    header = ["network", "target", "hit share (trained / untrained)", "reached 0.999", "iterations median (min–max)",
+              f"guard hits ({max_iter} steps)", "untrained reached", "untrained iterations", "dip before",
+              "drop after", "plateau", "roughness (trained / untrained)"]
+    return ("Synthesis per network and target (all seeds × starts; shape measures are medians, fractions of the "
+            "jump height)", header, rows)
+
+
+def layers_table(readings: Mapping[str, CnnReadings], control: Mapping[str, CnnReadings]) -> tuple:
+    """Peak sharpness per layer under both readings, trained and untrained, and the direct runs' reached share."""
+    rows = []
+    for name, r in readings.items():
+        for field in ("forward", "direct"):
+            fmt = lambda rr: " → ".join(f"{v:.3f}" for v in layer_sharpness(getattr(rr, field)))
+            reached = ("" if field == "forward" else
+                       ", ".join(f"{np.mean(d.stopped):.2f}" for d in r.direct_runs))
+            rows.append([LABELS.get(name, name), field, fmt(r), fmt(control[name]), reached])
+    return ("CNN signals at position 50: peak sharpness per layer (input → last conv; median over seeds and starts)",
+            ["CNN", "reading", "trained", "untrained", "direct runs: reached 0.999 per layer"], rows)
+
+
+def handmade_table(names: Sequence[str], predicted, confidence, control_predicted, control_confidence) -> tuple:
+    """Fig. 7.1: one row per hand-made signal."""
+    rows = [[n, f"{np.median(confidence[:, i]):.3f}", f"{np.min(confidence[:, i]):.3f}",
+             ", ".join(str(int(v)) for v in predicted[:, i]), f"{np.median(control_confidence[:, i]):.3f}",
+             ", ".join(str(int(v)) for v in control_predicted[:, i])] for i, n in enumerate(names)]
+    return ("Fig. 7.1: hand-made signals classified by the 2-layer MLP (thesis: all predicted 50; its confidences "
+            "are only in the figure)", ["signal", "p(50) median", "p(50) min", "predicted (per seed)",
+                                        "untrained p(50)", "untrained predicted"], rows)
+
+
+def mnist_table(stats: Mapping[str, Mapping[str, float]]) -> tuple:
+    """MNIST: one row per regulariser."""
+    keys = ("reached", "iterations", "change", "outside", "class_corr")
+    rows = [[name] + [f"{s[k]:.3f}" if k != "iterations" else f"{s[k]:.0f}" for k in keys] for name, s in stats.items()]
+    return ("MNIST ascent per regulariser (medians over digits and starts; change = ‖x_r − x‖/‖x‖ against no "
+            "regulariser from the same start)", ["regulariser", "reached 0.999", "iterations", "change",
+                                                 "pixels outside [0, 1]", "corr. with the digit's mean image"], rows)
