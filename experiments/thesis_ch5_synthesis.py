@@ -56,12 +56,15 @@ class Config:
     mnist_hidden: tuple[int, ...]
     mnist_epochs: int
     mnist_starts: int                  # starts per digit
+    regularisers: tuple[str, ...]      # names in REGULARISERS
 
 
 FULL = Config(sizes=THESIS_SIZES, budget=Budget(n_seeds=5, max_epochs=500, patience=40), mlps=P.MLPS, cnns=P.CNNS,
-              starts=200, max_iter=5000, mnist_hidden=(100,), mnist_epochs=30, mnist_starts=20)
-QUICK = Config(sizes=QUICK_SIZES, budget=Budget(n_seeds=2, max_epochs=2, patience=2), mlps=P.MLPS, cnns=P.CNNS,
-               starts=6, max_iter=300, mnist_hidden=(32,), mnist_epochs=1, mnist_starts=2)
+              starts=200, max_iter=5000, mnist_hidden=(100,), mnist_epochs=30, mnist_starts=20,
+              regularisers=tuple(REGULARISERS))
+QUICK = Config(sizes=QUICK_SIZES, budget=Budget(n_seeds=1, max_epochs=2, patience=2), mlps=("mlp1", "mlp2"),
+               cnns=("cnn2",), starts=4, max_iter=60, mnist_hidden=(16,), mnist_epochs=1, mnist_starts=1,
+               regularisers=("none", "clip [0, 1]"))
 
 
 def main(argv=None):
@@ -97,14 +100,14 @@ def main(argv=None):
         cpred, cconf = A.handmade_predictions(runs["mlp2"].net, controls["mlp2"])
         rows.append(claims.fig7_1_row(pred, conf, cpred, cconf))
 
-        with report.stage(f"MNIST: {len(REGULARISERS)} regularisers × 10 digits × {cfg.mnist_starts} starts"):
+        with report.stage(f"MNIST: {len(cfg.regularisers)} regularisers × 10 digits × {cfg.mnist_starts} starts"):
             data = load_mnist()
             net = MN.mnist_network(cfg.mnist_hidden)
             trained = store.get("mnist", dict(hidden=cfg.mnist_hidden, epochs=cfg.mnist_epochs, seed=args.seed),
                                 lambda: (lambda p, a: {"params": MN.params_tree(p), "accuracy": a})(
                                     *MN.train_mnist(net, data, epochs=cfg.mnist_epochs, seed=args.seed)))
             params = MN.params_from_tree(trained["params"])
-            regs = dict(REGULARISERS, **{"identity (control)": (S.L2Decay(0.0),)})
+            regs = dict({n: REGULARISERS[n] for n in cfg.regularisers}, **{"identity (control)": (S.L2Decay(0.0),)})
             mn = MN.synthesise_digits(net, params, regs, cfg.mnist_starts, key=key, max_iter=cfg.max_iter)
             means = np.stack([np.asarray(data.train_x)[np.asarray(data.train_y) == d].mean(0) for d in range(10)])
             mstats = MN.regulariser_stats(mn, means)
@@ -119,33 +122,26 @@ def main(argv=None):
             report.claim(r.criterion, r.ours, r.seed, r.verdict, control=r.control,
                          control_verdict=r.control_outcome, note=r.note)
 
-        one = lambda s, i: np.asarray(s.inputs)[0, i]
-        grid = [[{"signals": one(pairs[n].trained, i), "mark": p, "title": f"{T.LABELS[n]}, {p}: hit "
-                  f"{np.mean(A.M.hits(np.asarray(pairs[n].trained.inputs)[:, i], p)):.2f}"}
-                 for i, p in enumerate(P.MLP_POSITIONS)] for n in cfg.mlps]
-        report.figure(figures.signal_grid(grid, [T.LABELS[n] for n in cfg.mlps], "Fig. 5.1–5.2: inputs by "
-                                          "gradient ascent (seed 0)"), "fig5_1_5_2_mlps.png",
-                      "Fig. 5.1–5.2: synthesised inputs of the 1–4-layer MLPs (rows) for jump positions 21, 40, 60, "
-                      "80 (columns); seed 0, first start in blue, four more in grey; dashed: the target.")
-        cgrid = [[{"signals": one(pairs[n].control, i), "mark": p, "title": f"untrained {T.LABELS[n]}, {p}"}
-                  for i, p in enumerate(P.MLP_POSITIONS)] for n in cfg.mlps]
-        report.figure(figures.signal_grid(cgrid, [T.LABELS[n] for n in cfg.mlps], "Negative control: the same "
-                                          "ascent on untrained MLPs"), "control_untrained_mlps.png",
-                      "Negative control: the same synthesis on untrained MLPs (same starts).")
+        mlp_labels, cnn_labels = [T.LABELS[n] for n in cfg.mlps], [T.LABELS[n] for n in cfg.cnns]
+        for field, file, title in (("trained", "fig5_1_5_2_mlps.png", "Fig. 5.1–5.2: inputs by gradient ascent"),
+                                   ("control", "control_untrained_mlps.png", "Negative control: untrained MLPs")):
+            panels = figures.mlp_panels({n: getattr(pairs[n], field) for n in cfg.mlps}, P.MLP_POSITIONS, T.LABELS)
+            report.figure(figures.signal_grid(panels, mlp_labels, title + " (seed 0)"), file,
+                          f"{title}: synthesised inputs of the 1–4-layer MLPs (rows) for jump positions 21, 40, 60, "
+                          f"80 (columns); seed 0, first start in blue, four more in grey; dashed: the target.")
         for field, label in (("forward", "reading 1: the synthesised input forwarded"),
                              ("direct", "reading 2: ascent directly on each conv layer")):
-            g = [[{"signals": s[0], "mark": P.CNN_POSITION, "title": ("input" if l == 0 else f"conv {l}") +
-                   f", sharpness {A.layer_sharpness([s])[0]:.3f}"} for l, s in enumerate(getattr(read[n], field))]
-                 for n in cfg.cnns]
-            report.figure(figures.signal_grid(g, [T.LABELS[n] for n in cfg.cnns], f"Fig. 5.3–5.5, {label}"),
+            panels = figures.cnn_panels({n: getattr(read[n], field) for n in cfg.cnns}, P.CNN_POSITION)
+            report.figure(figures.signal_grid(panels, cnn_labels, f"Fig. 5.3–5.5, {label}"),
                           f"fig5_3_5_5_{field}.png", f"Fig. 5.3–5.5 ({label}): input and conv signals of the 1-, "
-                          f"2-, 3-conv CNNs (rows), position 50; seed 0.")
+                          f"2-, 3-conv CNNs (rows), position 50; seed 0; sharpness = median over seeds and starts.")
         report.figure(figures.handmade_figure(hand, conf, pred, cconf), "fig7_1_handmade.png",
                       "Fig. 7.1: hand-made signals (none a step) with the largest rise at 50; p(50) of the 2-layer "
                       "MLP, median over seeds, the untrained control beside it, and each seed's prediction.")
         report.figure(figures.digit_grid({n: r.inputs[:, 0] for n, r in mn.items()}, {}), "mnist_regularisers.png",
                       f"MNIST {net.input_shape[0]}-{'-'.join(map(str, cfg.mnist_hidden))}-10 (test accuracy "
                       f"{trained['accuracy']:.3f}): the thesis's ascent per digit with each regulariser. {NOT_YET}.")
+        report.table(*T.networks_table(runs))
         report.table(*T.synthesis_table(pairs, positions, cfg.max_iter))
         report.table(*T.layers_table(read, ctl_read))
         report.table(*T.handmade_table(list(hand), pred, conf, cpred, cconf))
@@ -157,18 +153,17 @@ def main(argv=None):
                     f"target and seed, α = {P.STEP_SIZE:g}, stop at p > {P.THRESHOLD}, guard {cfg.max_iter} steps. "
                     f"Measures ({A.M.__name__}): " + A.M.__doc__.split("Definitions (stated once here; the report "
                                                                        "quotes them):")[1].strip())
-        report.metric("cells", {n: A.cells_of(p.trained, positions[n]) for n, p in pairs.items()})
-        report.metric("control_cells", {n: A.cells_of(p.control, positions[n]) for n, p in pairs.items()})
-        report.metric("reached", reached)
-        report.metric("guard_hits", guard)
-        report.metric("median_iterations", median_it)
-        report.metric("test_l1", {n: float(np.mean(r.stats["L1"])) for n, r in runs.items()})
-        report.metric("best_epochs", {n: np.asarray(r.best_epoch).tolist() for n, r in runs.items()})
-        report.metric("training_seconds", {n: float(r.wall) for n, r in runs.items()})
-        report.metric("sharpness", {n: {f: A.layer_sharpness(getattr(r, f)) for f in ("forward", "direct")}
-                                    for n, r in read.items()})
-        report.metric("handmade", {"p50": conf, "predicted": pred, "control_p50": cconf})
-        report.metric("mnist", dict(mstats, test_accuracy=trained["accuracy"]))
+        for name, value in {
+                "cells": {n: A.cells_of(p.trained, positions[n]) for n, p in pairs.items()},
+                "control_cells": {n: A.cells_of(p.control, positions[n]) for n, p in pairs.items()},
+                "reached": reached, "guard_hits": guard, "median_iterations": median_it,
+                "test_l1": {n: float(np.mean(r.stats["L1"])) for n, r in runs.items()},
+                "training_seconds": {n: float(r.wall) for n, r in runs.items()},
+                "sharpness": {n: {f: A.layer_sharpness(getattr(r, f)) for f in ("forward", "direct")}
+                              for n, r in read.items()},
+                "handmade": {"p50": conf, "predicted": pred, "control_p50": cconf},
+                "mnist": dict(mstats, test_accuracy=trained["accuracy"])}.items():
+            report.metric(name, value)
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from jaxprobe.analysis.verdicts import ClaimRow, at_least, share, within, HOLDS
+from jaxprobe.studies.jumps.thesis import THESIS_ERRORS
 from jaxprobe.studies.thesis_ch5 import criteria as C
 
 __all__ = ["hit_outcome", "jump_row", "dips_outcome", "dips_row", "plateau_outcome", "plateau_row",
@@ -154,7 +155,8 @@ def clearer_row(errors: Mapping[str, float], roughness: Mapping[str, float]) -> 
     rho = spearman(list(errors.values()), list(roughness.values()))
     err = ", ".join(f"{k} {v:.4f}" for k, v in errors.items())
     return ClaimRow(C.CLEARER, f"Spearman {_f(rho)} (test L1: {err})",
-                    "Table 3.3 L1: 0.3065, 0.3083, 0.3583, 0.3913; clearer when lower " + _NO_NUMBER,
+                    "Table 3.3 L1: " + ", ".join(f"{k} {THESIS_ERRORS[k][0]:.4f}" for k in errors if k in THESIS_ERRORS)
+                    + "; clearer when lower " + _NO_NUMBER,
                     clearer_outcome(list(errors.values()), list(roughness.values())))
 
 

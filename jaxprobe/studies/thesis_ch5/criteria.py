@@ -123,7 +123,7 @@ JUMP_CNN = Criterion(
             f"seed) with the jump within ±{TOLERANCE} of 50" + _CONTROL,
     holds=f"≥ {HITS}", partly=f"≥ {HITS_PARTLY}")
 _SHARP = ("share of layer pairs (l < m; layer 0 = the input) whose deeper layer has the larger peak sharpness "
-          "(1 / width at half height above the median; seed median of the start medians), pooled over the 1-, 2- "
+          "(1 / width at half height above the median; median over seeds and starts, every start), pooled over the 1-, 2- "
           "and 3-conv CNNs")
 SHARPER_FORWARD = Criterion(
     claim="Fig. 5.4–5.5: sharper peaks in layers closer to the output (reading 1: forwarded input)",

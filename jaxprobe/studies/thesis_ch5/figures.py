@@ -13,7 +13,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["signal_grid", "handmade_figure", "digit_grid"]
+__all__ = ["signal_grid", "mlp_panels", "cnn_panels", "handmade_figure", "digit_grid"]
 
 
 def _plt():
@@ -112,3 +112,25 @@ def digit_grid(images: Mapping[str, np.ndarray], titles: Mapping[str, str]):
                  "blue < 0)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def mlp_panels(syntheses: Mapping[str, "object"], positions: Sequence[int], labels: Mapping[str, str],
+               prefix: str = "") -> list:
+    """Panels of :func:`signal_grid` for MLP syntheses ``{name: Synthesis}``: rows = networks, columns = targets."""
+    from jaxprobe.studies.thesis_ch5.measures import hits
+
+    rows = []
+    for name, s in syntheses.items():
+        x = np.asarray(s.inputs)
+        rows.append([{"signals": x[0, i], "mark": p, "title": f"{prefix}{labels.get(name, name)}, {p}: hit "
+                      f"{np.mean(hits(x[:, i], p)):.2f}"} for i, p in enumerate(positions)])
+    return rows
+
+
+def cnn_panels(layers_by_cnn: Mapping[str, Sequence[np.ndarray]], position: int) -> list:
+    """Panels of :func:`signal_grid` for ``{cnn: [input, conv 1, …]}`` signals (K, S, n): rows = CNNs."""
+    from jaxprobe.studies.thesis_ch5.measures import peak_sharpness
+
+    return [[{"signals": s[0], "mark": position, "title": ("input" if l == 0 else f"conv {l}")
+              + f", sharpness {np.nanmedian(peak_sharpness(s)):.3f}"} for l, s in enumerate(layers)]
+            for layers in layers_by_cnn.values()]
