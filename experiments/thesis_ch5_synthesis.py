@@ -101,16 +101,11 @@ def main(argv=None):
         rows.append(claims.fig7_1_row(pred, conf, cpred, cconf))
 
         with report.stage(f"MNIST: {len(cfg.regularisers)} regularisers × 10 digits × {cfg.mnist_starts} starts"):
-            data = load_mnist()
-            net = MN.mnist_network(cfg.mnist_hidden)
-            trained = store.get("mnist", dict(hidden=cfg.mnist_hidden, epochs=cfg.mnist_epochs, seed=args.seed),
-                                lambda: (lambda p, a: {"params": MN.params_tree(p), "accuracy": a})(
-                                    *MN.train_mnist(net, data, epochs=cfg.mnist_epochs, seed=args.seed)))
-            params = MN.params_from_tree(trained["params"])
             regs = dict({n: REGULARISERS[n] for n in cfg.regularisers}, **{"identity (control)": (S.L2Decay(0.0),)})
-            mn = MN.synthesise_digits(net, params, regs, cfg.mnist_starts, key=key, max_iter=cfg.max_iter)
-            means = np.stack([np.asarray(data.train_x)[np.asarray(data.train_y) == d].mean(0) for d in range(10)])
-            mstats = MN.regulariser_stats(mn, means)
+            mn = MN.regulariser_study(store, load_mnist(), hidden=cfg.mnist_hidden, epochs=cfg.mnist_epochs,
+                                      regularisers=regs, n_starts=cfg.mnist_starts, key=key, max_iter=cfg.max_iter,
+                                      seed=args.seed)
+        mstats = mn.stats
         change = {n: s["change"] for n, s in mstats.items() if n not in ("none", "identity (control)")}
         rows.append(claims.regularisers_row(change, {"identity": mstats["identity (control)"]["change"]},
                                             missing=NOT_YET))
@@ -138,9 +133,9 @@ def main(argv=None):
         report.figure(figures.handmade_figure(hand, conf, pred, cconf), "fig7_1_handmade.png",
                       "Fig. 7.1: hand-made signals (none a step) with the largest rise at 50; p(50) of the 2-layer "
                       "MLP, median over seeds, the untrained control beside it, and each seed's prediction.")
-        report.figure(figures.digit_grid({n: r.inputs[:, 0] for n, r in mn.items()}, {}), "mnist_regularisers.png",
-                      f"MNIST {net.input_shape[0]}-{'-'.join(map(str, cfg.mnist_hidden))}-10 (test accuracy "
-                      f"{trained['accuracy']:.3f}): the thesis's ascent per digit with each regulariser. {NOT_YET}.")
+        report.figure(figures.digit_grid({n: r.inputs[:, 0] for n, r in mn.results.items()}, {}),
+                      "mnist_regularisers.png", f"MNIST 784-{'-'.join(map(str, cfg.mnist_hidden))}-10 (test accuracy "
+                      f"{mn.accuracy:.3f}): the thesis's ascent per digit with each regulariser. {NOT_YET}.")
         report.table(*T.networks_table(runs))
         report.table(*T.synthesis_table(pairs, positions, cfg.max_iter))
         report.table(*T.layers_table(read, ctl_read))
@@ -162,7 +157,7 @@ def main(argv=None):
                 "sharpness": {n: {f: A.layer_sharpness(getattr(r, f)) for f in ("forward", "direct")}
                               for n, r in read.items()},
                 "handmade": {"p50": conf, "predicted": pred, "control_p50": cconf},
-                "mnist": dict(mstats, test_accuracy=trained["accuracy"])}.items():
+                "mnist": dict(mstats, test_accuracy=mn.accuracy)}.items():
             report.metric(name, value)
     return 0
 

@@ -15,13 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxprobe.models import Network, mlp
+from jaxprobe.models import Network, Stage
 from jaxprobe.probes.synthesis import Above, ClassProbability, ascend, uniform_starts
 from jaxprobe.studies.thesis_ch5.protocol import START_RANGE, STEP_SIZE, THRESHOLD
 from jaxprobe.train import fit
 
-__all__ = ["MnistSynthesis", "mnist_network", "train_mnist", "params_tree", "params_from_tree", "synthesise_digits",
-           "relative_change", "outside_share", "class_mean_correlation", "regulariser_stats"]
+__all__ = ["SHAPE", "MnistSynthesis", "mnist_network", "images", "train_mnist", "params_tree", "params_from_tree", "synthesise_digits",
+           "relative_change", "outside_share", "class_mean_correlation", "regulariser_stats", "MnistStudy",
+           "regulariser_study"]
 
 
 class MnistSynthesis(NamedTuple):
@@ -33,9 +34,25 @@ class MnistSynthesis(NamedTuple):
     stopped: np.ndarray     # (10, S)
 
 
+SHAPE = (28, 28)
+
+
 def mnist_network(hidden: Sequence[int]) -> Network:
-    """784-hidden-10 ReLU MLP."""
-    return mlp([784, *hidden, 10])
+    """784-hidden-10 ReLU MLP on 28 × 28 images (flattened by its first stage, so that image regularisers
+    such as a 2-D blur, a jitter or a Fourier parameterisation see the image).
+
+    >>> mnist_network((16,)).input_shape, mnist_network((16,)).layer_shapes
+    ((28, 28), ((16,), (10,)))
+    """
+    widths = list(hidden) + [10]
+    stages = [Stage("dense", w, "relu" if i < len(hidden) else "linear", reshape=(-1,) if i == 0 else None)
+              for i, w in enumerate(widths)]
+    return Network(tuple(stages), SHAPE)
+
+
+def images(x) -> np.ndarray:
+    """Flat digits (N, 784) as (N, 28, 28)."""
+    return np.asarray(x).reshape((-1,) + SHAPE)
 
 
 def train_mnist(net: Network, data, *, epochs: int, seed: int = 0, batch_size: int = 100,
@@ -46,9 +63,9 @@ def train_mnist(net: Network, data, *, epochs: int, seed: int = 0, batch_size: i
       ``(params, test_accuracy)``.
     """
     k_init, k_train = jax.random.split(jax.random.key(seed))
-    res = fit(net, net.init(k_init), (data.train_x, data.train_y), key=k_train, learning_rate=learning_rate,
-              batch_size=batch_size, epochs=int(epochs), valid=(data.valid_x, data.valid_y), progress=False)
-    pred = np.asarray(jnp.argmax(net.apply(res.best_params, jnp.asarray(data.test_x)), axis=-1))
+    res = fit(net, net.init(k_init), (images(data.train_x), data.train_y), key=k_train, learning_rate=learning_rate,
+              batch_size=batch_size, epochs=int(epochs), valid=(images(data.valid_x), data.valid_y), progress=False)
+    pred = np.asarray(jnp.argmax(net.apply(res.best_params, jnp.asarray(images(data.test_x))), axis=-1))
     return res.best_params, float(np.mean(pred == np.asarray(data.test_y)))
 
 
@@ -62,26 +79,41 @@ def params_from_tree(tree) -> tuple:
     return tuple({k: jnp.asarray(v) for k, v in layer.items()} for layer in tree)
 
 
+def _ascend_options(spec: tuple, key) -> dict:
+    """``ascend`` keywords for a regulariser spec: items with ``to_input`` are a parameterisation, the others
+    transforms; a key is passed only when a transform needs one (``needs`` holding "key")."""
+    options = {"transforms": tuple(t for t in spec if not hasattr(t, "to_input"))}
+    params = [t for t in spec if hasattr(t, "to_input")]
+    if params:
+        options["parameterisation"] = params[0]
+    if any("key" in getattr(t, "needs", ()) for t in options["transforms"]):
+        options["key"] = key
+    return options
+
+
 def synthesise_digits(net: Network, params, regularisers: Mapping[str, tuple], n_starts: int, *, key,
                       max_iter: int) -> dict[str, MnistSynthesis]:
     """The thesis's ascent for the ten digits with each regulariser, every one from the same starts.
 
     Args:
-      net, params: the trained MNIST network.
-      regularisers: ``{name: transforms}`` (``()`` for none), e.g. ``{"none": (), "clip": (Clip(0, 1),)}``.
+      net, params: the trained MNIST network (input 28 × 28).
+      regularisers: ``{name: spec}``; a spec is a tuple of ``jaxprobe.probes.synthesis`` transforms (``()``:
+        none, the thesis's) and at most one parameterisation (an object with ``to_input``, e.g. ``Fourier()``).
       n_starts: starts per digit, uniform in [−0.05, 0.05].
-      key: ``jax.random.key`` of the starts.
+      key: ``jax.random.key`` of the starts (and of random transforms such as a jitter).
       max_iter: the iteration guard.
 
     Returns:
-      ``{name: MnistSynthesis}``.
+      ``{name: MnistSynthesis}`` with inputs flattened to 784.
     """
-    starts = uniform_starts(key, n_starts, net.input_shape, *START_RANGE)
+    start_key, transform_key = jax.random.split(key)
+    starts = uniform_starts(start_key, n_starts, net.input_shape, *START_RANGE)
     out = {}
-    for name, transforms in regularisers.items():
+    for name, spec in regularisers.items():
         res = ascend(net, params, ClassProbability(), jnp.arange(10), starts, step_size=STEP_SIZE,
-                     stop=Above(THRESHOLD), max_iter=int(max_iter), transforms=tuple(transforms))
-        out[name] = MnistSynthesis(*(np.asarray(a) for a in res))
+                     stop=Above(THRESHOLD), max_iter=int(max_iter), **_ascend_options(tuple(spec), transform_key))
+        x = np.asarray(res.inputs)
+        out[name] = MnistSynthesis(x.reshape(x.shape[:2] + (-1,)), *(np.asarray(a) for a in res[1:]))
     return out
 
 
@@ -128,3 +160,27 @@ def regulariser_stats(results: Mapping[str, MnistSynthesis], class_means, refere
                    "outside": float(np.median(outside_share(r.inputs))),
                    "class_corr": float(np.nanmedian(class_mean_correlation(r.inputs, class_means)))}
             for name, r in results.items()}
+
+
+class MnistStudy(NamedTuple):
+    """The MNIST section: the network, its test accuracy, each regulariser's ascent and numbers."""
+
+    net: Network
+    accuracy: float
+    results: dict
+    stats: dict
+
+
+def regulariser_study(cache, data, *, hidden: Sequence[int], epochs: int, regularisers: Mapping[str, tuple],
+                      n_starts: int, key, max_iter: int, seed: int = 0) -> MnistStudy:
+    """Trains (or loads from ``cache``, a ``jaxprobe.report.RunCache``) the MNIST MLP, then runs
+    :func:`synthesise_digits` and :func:`regulariser_stats` (the first regulariser is the reference)."""
+    net = mnist_network(hidden)
+    config = dict(hidden=list(hidden), epochs=int(epochs), seed=int(seed), shape=list(SHAPE), source=data.test_source)
+    trained = cache.get("mnist", config, lambda: (lambda p, a: {"params": params_tree(p), "accuracy": a})(
+        *train_mnist(net, data, epochs=epochs, seed=seed)))
+    results = synthesise_digits(net, params_from_tree(trained["params"]), regularisers, n_starts, key=key,
+                                max_iter=max_iter)
+    y = np.asarray(data.train_y)
+    means = np.stack([np.asarray(data.train_x)[y == d].mean(0) for d in range(10)])
+    return MnistStudy(net, float(trained["accuracy"]), results, regulariser_stats(results, means, next(iter(results))))
