@@ -88,12 +88,7 @@ def main(argv=None):
         errors = {n: float(np.mean(runs[n].stats["L1"])) for n in cfg.mlps}
         rows = A.mlp_rows({n: pairs[n] for n in cfg.mlps}, errors)
         rows += A.cnn_rows({n: pairs[n] for n in cfg.cnns}, read, ctl_read)
-        reached = A.reached_share([p.trained for p in pairs.values()])
-        guard = int(sum((~np.asarray(p.trained.stopped)).sum() for p in pairs.values()))
-        n_all = int(sum(np.size(p.trained.stopped) for p in pairs.values()))
-        median_it = {n: float(np.median(p.trained.iterations)) for n, p in pairs.items()}
-        rows.append(claims.reaches_row(reached, guard, n_all, median_it, cfg.max_iter,
-                                       A.reached_share([p.control for p in pairs.values()])))
+        rows.append(A.reaches(pairs, cfg.max_iter))
 
         hand = handmade_signals()
         pred, conf = A.handmade_predictions(runs["mlp2"].net, runs["mlp2"].params)
@@ -141,17 +136,14 @@ def main(argv=None):
         report.table(*T.layers_table(read, ctl_read))
         report.table(*T.handmade_table(list(hand), pred, conf, cpred, cconf))
         report.table(*T.mnist_table(mstats))
-        report.text(f"Mode: **{'quick' if quick else 'full'}**. Jump data σ = {CALIBRATED_SIGMA}, {cfg.sizes[0]:,} "
-                    f"training signals; {cfg.budget.n_seeds} seeds per network trained by the jump study's protocol "
-                    f"(SGD lr 0.01, batch 100, early stopping, patience {cfg.budget.patience}, budget "
-                    f"{cfg.budget.max_epochs} epochs; linear conv activation). Ascent: {cfg.starts} starts per "
-                    f"target and seed, α = {P.STEP_SIZE:g}, stop at p > {P.THRESHOLD}, guard {cfg.max_iter} steps. "
-                    f"Measures ({A.M.__name__}): " + A.M.__doc__.split("Definitions (stated once here; the report "
-                                                                       "quotes them):")[1].strip())
+        report.text(T.protocol_text("quick" if quick else "full", CALIBRATED_SIGMA, cfg.sizes[0], cfg.budget,
+                                    cfg.starts, cfg.max_iter))
         for name, value in {
                 "cells": {n: A.cells_of(p.trained, positions[n]) for n, p in pairs.items()},
                 "control_cells": {n: A.cells_of(p.control, positions[n]) for n, p in pairs.items()},
-                "reached": reached, "guard_hits": guard, "median_iterations": median_it,
+                "reached": A.reached_share([p.trained for p in pairs.values()]),
+                "guard_hits": int(sum((~np.asarray(p.trained.stopped)).sum() for p in pairs.values())),
+                "median_iterations": {n: float(np.median(p.trained.iterations)) for n, p in pairs.items()},
                 "test_l1": {n: float(np.mean(r.stats["L1"])) for n, r in runs.items()},
                 "training_seconds": {n: float(r.wall) for n, r in runs.items()},
                 "sharpness": {n: {f: A.layer_sharpness(getattr(r, f)) for f in ("forward", "direct")}

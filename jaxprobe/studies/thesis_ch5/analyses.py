@@ -17,7 +17,7 @@ from jaxprobe.studies.thesis_ch5 import claims, criteria as C, measures as M, pr
 from jaxprobe.studies.thesis_ch5.signals import handmade_signals
 
 __all__ = ["Pair", "synthesise_pairs", "cells_of", "CnnReadings", "cnn_readings", "layer_sharpness",
-           "handmade_predictions", "mlp_rows", "cnn_rows", "reached_share"]
+           "handmade_predictions", "mlp_rows", "cnn_rows", "reached_share", "reaches"]
 
 
 class Pair(NamedTuple):
@@ -81,6 +81,15 @@ def handmade_predictions(net, stacked, position: int = 50) -> tuple[np.ndarray, 
     logits = np.asarray(jax.vmap(lambda p: net.apply(p, x))(stacked))
     prob = np.asarray(jax.nn.softmax(logits, axis=-1))
     return logits.argmax(-1) + FIRST, prob[..., P.label_of(position)]
+
+
+def reaches(pairs: Mapping[str, Pair], max_iter: int):
+    """The REACHES row: reached share, guard hits and median iterations over every network, the control beside."""
+    trained = [p.trained for p in pairs.values()]
+    guard = int(sum((~np.asarray(s.stopped)).sum() for s in trained))
+    return claims.reaches_row(reached_share(trained), guard, int(sum(np.size(s.stopped) for s in trained)),
+                              {n: float(np.median(p.trained.iterations)) for n, p in pairs.items()}, max_iter,
+                              reached_share([p.control for p in pairs.values()]))
 
 
 def _roughness(cells: Mapping[int, Mapping]) -> float:

@@ -10,10 +10,21 @@ from jaxprobe.studies.jumps.thesis import THESIS_ERRORS
 from jaxprobe.studies.thesis_ch5 import measures as M
 from jaxprobe.studies.thesis_ch5.analyses import CnnReadings, Pair, layer_sharpness
 
-__all__ = ["LABELS", "networks_table", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
+__all__ = ["LABELS", "protocol_text", "networks_table", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
 
 LABELS = {"mlp1": "1-layer NN", "mlp2": "2-layer MLP", "mlp3": "3-layer MLP", "mlp4": "4-layer MLP",
           "cnn1": "1-conv CNN (7)", "cnn2": "2-conv CNN (5, 9)", "cnn3": "3-conv CNN (5, 7, 9)"}
+
+
+def protocol_text(mode: str, sigma: float, n_train: int, budget, starts: int, max_iter: int) -> str:
+    """The report's paragraph on the protocol, with the measures' definitions quoted from :mod:`.measures`."""
+    definitions = M.__doc__.split("Definitions (stated once here; the report quotes them):")[1].strip()
+    return (f"Mode: **{mode}**. Jump data σ = {sigma}, {n_train:,} training signals; {budget.n_seeds} seeds per "
+            f"network trained by the jump study's protocol (SGD lr {budget.learning_rate}, batch {budget.batch_size}, "
+            f"early stopping, patience {budget.patience}, budget {budget.max_epochs} epochs; linear conv "
+            f"activation). Ascent (thesis §5): {starts} starts per target and seed, uniform in [−0.05, 0.05], "
+            f"α = 10 on the softmax probability, no regulariser, stop at p > 0.999, guard {max_iter} steps; "
+            f"controls: the same networks untrained (Glorot-uniform), same starts. Measures:\n\n" + definitions)
 
 
 def networks_table(runs: Mapping) -> tuple:
