@@ -1,7 +1,6 @@
 """Thesis Ch. 5 study: measures pinned to hand cases, every verdict outcome reached, the readings of §5.2."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 

@@ -10,7 +10,7 @@ with ``jaxprobe.analysis.verdicts.with_control`` (through ``ClaimRow.verdict``).
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 

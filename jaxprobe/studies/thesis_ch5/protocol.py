@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +25,7 @@ from jaxprobe import validation
 from jaxprobe.data.jumps import FIRST
 from jaxprobe.models import Network, glorot_init_stacked
 from jaxprobe.probes.synthesis import Above, ClassProbability, ascend, uniform_starts
-from jaxprobe.studies.jumps import Budget, jump_network, run_arrays, run_from_arrays, train_seeds
+from jaxprobe.studies.jumps import Budget, run_arrays, run_from_arrays, train_seeds
 
 __all__ = ["MLPS", "CNNS", "MLP_POSITIONS", "CNN_POSITION", "STEP_SIZE", "START_RANGE", "THRESHOLD", "Synthesis",
            "label_of", "trained_networks", "untrained_params", "one_seed", "synthesise", "conv_layers",
@@ -95,6 +95,7 @@ def trained_networks(cache, names: Sequence[str], splits, budget: Budget, *, see
 def untrained_params(net: Network, n_seeds: int, seed: int = 0):
     """K stacked untrained parameter sets (Glorot-uniform kernels, zero biases): the negative control.
 
+    >>> from jaxprobe.studies.jumps import jump_network
     >>> p = untrained_params(jump_network("mlp2"), 3)
     >>> p[0]["kernel"].shape
     (3, 100, 100)
