@@ -141,3 +141,16 @@ def test_handmade_predictions_are_positions():
     pred, conf = A.handmade_predictions(net, P.untrained_params(net, 2))
     assert pred.shape == conf.shape == (2, 9)
     assert pred.min() >= 21 and pred.max() <= 80 and ((conf > 0) & (conf < 1)).all()
+
+
+def test_cnn_rows_note_the_reached_starts_and_survive_a_cnn_that_never_reached():
+    k, s = 2, 3
+    step = np.broadcast_to(STEP, (k, 1, s, 100)).copy()
+    stuck = P.Synthesis(step, np.zeros((k, 1, s)), np.full((k, 1, s), 9), np.zeros((k, 1, s), bool))
+    done = stuck._replace(stopped=np.ones((k, 1, s), bool))
+    layers = [step[:, 0], step[:, 0] * 2]
+    readings = {"cnn1": A.CnnReadings(layers, layers, [done])}
+    rows = A.cnn_rows({"cnn1": A.Pair(stuck, done)}, readings, readings)
+    assert [r.criterion.claim for r in rows][:1] == [claims.C.JUMP_CNN.claim]
+    assert all("reached 0.999 only (cnn1 0/6)" in r.note for r in rows)
+    assert rows[0].outcome == HOLDS and "outcome there: not measurable" in rows[0].note

@@ -197,7 +197,8 @@ def reaches_row(reached: float, guard_hits: int, starts: int, median_iterations:
 
 # ------------------------------------------------------------------------------------ CNNs
 def _pairs_sharper(per_cnn: Sequence[Sequence[float]]) -> list[bool]:
-    return [bool(s[m] > s[l]) for s in per_cnn for l, m in combinations(range(len(s)), 2)]
+    return [bool(s[m] > s[l]) for s in per_cnn for l, m in combinations(range(len(s)), 2)
+            if np.isfinite(s[l]) and np.isfinite(s[m])]
 
 
 def sharper_outcome(per_cnn: Sequence[Sequence[float]]) -> str:
@@ -208,7 +209,8 @@ def sharper_outcome(per_cnn: Sequence[Sequence[float]]) -> str:
     >>> sharper_outcome([[0.02, 0.1], [0.02, 0.05, 0.3]]), sharper_outcome([[0.3, 0.1], [0.3, 0.2, 0.1]])
     ('holds', 'does not hold')
     """
-    return at_least(float(np.mean(_pairs_sharper(per_cnn))) if per_cnn else None, holds=C.SHARPER, partly=0.5)
+    flags = _pairs_sharper(per_cnn)
+    return at_least(float(np.mean(flags)) if flags else None, holds=C.SHARPER, partly=0.5)
 
 
 def sharper_row(criterion, per_cnn: Mapping[str, Sequence[float]], control: Mapping[str, Sequence[float]]) -> ClaimRow:

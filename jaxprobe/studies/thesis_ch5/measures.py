@@ -254,6 +254,8 @@ def summarise(inputs, position: int, tolerance: int = 1) -> dict[str, float]:
     (1.0, 1.0, 0.0)
     """
     x = _signals(inputs)
+    if x.size == 0:
+        return dict.fromkeys(("hit", "dip_before", "drop_after", "plateau", "roughness", "height"), float("nan"))
     med = lambda v: float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
     return {"hit": float(np.mean(hits(x, position, tolerance))), "dip_before": med(dip_before(x, position)),
             "drop_after": med(drop_after(x, position)), "plateau": med(plateau(x, position)),
