@@ -133,6 +133,7 @@ def main(argv=None):
                       f"{mn.accuracy:.3f}): the thesis's ascent per digit with each regulariser. {NOT_YET}.")
         report.table(*T.networks_table(runs))
         report.table(*T.synthesis_table(pairs, positions, cfg.max_iter))
+        report.table(*T.start_table(runs, positions, pairs))
         report.table(*T.layers_table(read, ctl_read))
         report.table(*T.handmade_table(list(hand), pred, conf, cpred, cconf))
         report.table(*T.mnist_table(mstats))

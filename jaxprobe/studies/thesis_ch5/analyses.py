@@ -17,7 +17,7 @@ from jaxprobe.studies.thesis_ch5 import claims, criteria as C, measures as M, pr
 from jaxprobe.studies.thesis_ch5.signals import handmade_signals
 
 __all__ = ["Pair", "synthesise_pairs", "cells_of", "CnnReadings", "cnn_readings", "layer_sharpness",
-           "handmade_predictions", "mlp_rows", "reached_readings", "cnn_rows", "reached_share", "reaches"]
+           "start_probability", "handmade_predictions", "mlp_rows", "reached_readings", "cnn_rows", "reached_share", "reaches"]
 
 
 class Pair(NamedTuple):
@@ -73,6 +73,26 @@ def cnn_readings(net, stacked, synthesis: P.Synthesis, n_starts: int, *, key, ma
 def layer_sharpness(layers: Sequence[np.ndarray]) -> list[float]:
     """Median peak sharpness of each layer's signals (over seeds and starts; NaN for no signal)."""
     return [float(np.nanmedian(M.peak_sharpness(s))) if np.size(s) else float("nan") for s in layers]
+
+
+def start_probability(net, stacked, positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The objective and its gradient norm at the centre of the starts (x = 0), per seed and target.
+
+    Where p is ~0 there, ∂p/∂x = p (∂z_i/∂x − Σ_j p_j ∂z_j/∂x) is ~0 too and the ascent with α = 10 cannot
+    leave the start (it hits the guard).
+
+    Returns:
+      ``(p, gradient norm)``, each (K, len(positions)).
+    """
+    labels = np.array([P.label_of(p) for p in positions])
+
+    def one(params):
+        prob = lambda x, i: jax.nn.softmax(net.apply(params, x))[i]
+        x0 = jax.numpy.zeros(net.input_shape)
+        return jax.vmap(lambda i: (prob(x0, i), jax.numpy.linalg.norm(jax.grad(prob)(x0, i))))(labels)
+
+    p, g = jax.vmap(one)(stacked)
+    return np.asarray(p), np.asarray(g)
 
 
 def handmade_predictions(net, stacked, position: int = 50) -> tuple[np.ndarray, np.ndarray]:

@@ -250,7 +250,7 @@ def first_same_outcome(correlations: Sequence[float]) -> str:
 
 def first_same_row(correlations: Mapping[str, float], control: Mapping[str, float]) -> ClaimRow:
     text = lambda d: ", ".join(f"{k} {_f(v, 3)}" for k, v in d.items())
-    return ClaimRow(C.FIRST_SAME, f"|r|(input, conv 1): {text(correlations)}", "almost the same shape " + _NO_NUMBER,
+    return ClaimRow(C.FIRST_SAME, f"abs. correlation (input, conv 1): {text(correlations)}", "almost the same shape " + _NO_NUMBER,
                     first_same_outcome(list(correlations.values())), text(control),
                     first_same_outcome(list(control.values())))
 
@@ -265,7 +265,7 @@ def third_same_outcome(correlation: float) -> str:
 
 
 def third_same_row(correlation: float, control: float) -> ClaimRow:
-    return ClaimRow(C.THIRD_SAME, f"|r|(conv 2, conv 3) {_f(correlation, 3)}", "no significant difference "
+    return ClaimRow(C.THIRD_SAME, f"abs. correlation (conv 2, conv 3) {_f(correlation, 3)}", "no significant difference "
                     + _NO_NUMBER, third_same_outcome(correlation), f"{_f(control, 3)}", third_same_outcome(control))
 
 

@@ -10,7 +10,7 @@ stated once here (the measures are defined in :mod:`.measures`):
   ≤ :data:`DIP_ABSENT`. A dip is only judged at a target whose jump is recognisable (hit share ≥ ½);
 * "not the plateau": plateau ≤ :data:`PLATEAU`; "slightly higher than before": plateau > 0;
 * "noisier": a larger seed-median roughness; "sharper": a larger seed-median peak sharpness;
-* "almost the same shape" / "no significant difference": |correlation| ≥ :data:`SAME_SHAPE`;
+* "almost the same shape" / "no significant difference": absolute correlation ≥ :data:`SAME_SHAPE`;
 * "a bit under the base level": undershoot in [:data:`UNDERSHOOT_LOW`, :data:`UNDERSHOOT_HIGH`];
 * "with 99.9 %": the share of starts that reach p > 0.999 before the iteration guard ≥ :data:`REACHED`;
 * Fig. 7.1's "predicted as jump location 50": argmax position = 50 for at least :data:`HITS` of the
@@ -152,14 +152,14 @@ FIRST_SAME = Criterion(
     quote="The input and the first-layer signal have almost the same shape, because the first layer only "
           "increases the gap",
     source="thesis §5.2, Fig. 5.4, 5.5",
-    measure="|correlation| between the synthesised input and its first conv signal, median over starts and seeds, "
+    measure="absolute correlation between the synthesised input and its first conv signal, median over starts and seeds, "
             "for the 2- and 3-conv CNNs" + _CONTROL,
     holds=f"≥ {SAME_SHAPE} for both", partly="for one")
 THIRD_SAME = Criterion(
     claim="Fig. 5.5: no significant difference before and after the third conv layer",
     quote="In the 3-conv model there is no significant difference before and after the third layer",
     source="thesis §5.2, Fig. 5.5",
-    measure="3-conv CNN: |correlation| between the second and third conv signals of the synthesised input, "
+    measure="3-conv CNN: absolute correlation between the second and third conv signals of the synthesised input, "
             "median over starts and seeds" + _CONTROL,
     holds=f"≥ {SAME_SHAPE}", partly="≥ 0.7")
 FIG7_1 = Criterion(

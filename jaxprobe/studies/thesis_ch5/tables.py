@@ -10,7 +10,7 @@ from jaxprobe.studies.jumps.thesis import THESIS_ERRORS
 from jaxprobe.studies.thesis_ch5 import measures as M
 from jaxprobe.studies.thesis_ch5.analyses import CnnReadings, Pair, layer_sharpness
 
-__all__ = ["LABELS", "protocol_text", "networks_table", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
+__all__ = ["LABELS", "protocol_text", "networks_table", "start_table", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
 
 LABELS = {"mlp1": "1-layer NN", "mlp2": "2-layer MLP", "mlp3": "3-layer MLP", "mlp4": "4-layer MLP",
           "cnn1": "1-conv CNN (7)", "cnn2": "2-conv CNN (5, 9)", "cnn3": "3-conv CNN (5, 7, 9)"}
@@ -39,6 +39,24 @@ def networks_table(runs: Mapping) -> tuple:
     return ("The networks synthesised from (the jump study's protocol; test set): ours beside the thesis",
             ["network", "L1 (ours)", "L1 (thesis)", "99 % L1 (ours)", "99 % L1 (thesis)", "best epoch per seed",
              "training s"], rows)
+
+
+def start_table(runs: Mapping, positions: Mapping[str, Sequence[int]], pairs: Mapping[str, Pair]) -> tuple:
+    """Per network and target: p and ‖∂p/∂x‖ at x = 0 for each seed, and each seed's share of starts that reached
+    0.999 (why the guard fires)."""
+    from jaxprobe.studies.thesis_ch5.analyses import start_probability
+
+    rows = []
+    for name, run in runs.items():
+        p, g = start_probability(run.net, run.params, positions[name])
+        reached = np.asarray(pairs[name].trained.stopped).mean(axis=-1)        # (K, T)
+        for i, pos in enumerate(positions[name]):
+            rows.append([LABELS.get(name, name), pos, ", ".join(f"{v:.1e}" for v in p[:, i]),
+                         ", ".join(f"{v:.1e}" for v in g[:, i]), ", ".join(f"{v:.2f}" for v in reached[:, i])])
+    return ("Where the ascent starts: the target's probability p and ‖∂p/∂x‖ at x = 0 (the centre of the starts), "
+            "per seed, beside the seed's share of starts that reached 0.999", ["network", "target", "p at x = 0",
+                                                                            "‖∂p/∂x‖ at x = 0", "reached 0.999"],
+            rows)
 
 
 def _iters(s, i: int) -> str:
