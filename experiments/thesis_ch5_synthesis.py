@@ -151,7 +151,7 @@ def main(argv=None):
                               for n, r in read.items()},
                 "handmade": {"p50": conf, "predicted": pred, "control_p50": cconf},
                 "mnist": dict(mstats, test_accuracy=mn.accuracy)}.items():
-            report.metric(name, value)
+            report.metric(name, T.finite_or_none(value))
     return 0
 
 

@@ -91,14 +91,14 @@ def start_probability(net, stacked, positions: Sequence[int]) -> tuple[np.ndarra
         x0 = jax.numpy.zeros(net.input_shape)
         return jax.vmap(lambda i: (prob(x0, i), jax.numpy.linalg.norm(jax.grad(prob)(x0, i))))(labels)
 
-    p, g = jax.vmap(one)(stacked)
+    p, g = jax.jit(jax.vmap(one))(stacked)
     return np.asarray(p), np.asarray(g)
 
 
 def handmade_predictions(net, stacked, position: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Fig. 7.1: predicted positions and p(position) of the hand-made signals, per seed: two (K, 9) arrays."""
     x = np.stack(list(handmade_signals(position).values())).astype(np.float32)
-    logits = np.asarray(jax.vmap(lambda p: net.apply(p, x))(stacked))
+    logits = np.asarray(jax.jit(jax.vmap(lambda p: net.apply(p, x)))(stacked))
     prob = np.asarray(jax.nn.softmax(logits, axis=-1))
     return logits.argmax(-1) + FIRST, prob[..., P.label_of(position)]
 

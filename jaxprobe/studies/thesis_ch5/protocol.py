@@ -170,7 +170,8 @@ def forwarded_layers(net: Network, stacked, inputs) -> list[np.ndarray]:
     flat = inputs.reshape(inputs.shape[0], -1, inputs.shape[-1])
     out = [inputs]
     for layer in range(1, conv_layers(net) + 1):
-        signal = jax.vmap(lambda p, x: net.trace(p, x).post[layer - 1].reshape(x.shape[0], -1))(stacked, flat)
+        conv = jax.jit(jax.vmap(lambda p, x: net.trace(p, x).post[layer - 1].reshape(x.shape[0], -1)))
+        signal = conv(stacked, flat)
         out.append(np.asarray(signal).reshape(inputs.shape))
     return out
 

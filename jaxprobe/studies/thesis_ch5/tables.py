@@ -10,10 +10,27 @@ from jaxprobe.studies.jumps.thesis import THESIS_ERRORS
 from jaxprobe.studies.thesis_ch5 import measures as M
 from jaxprobe.studies.thesis_ch5.analyses import CnnReadings, Pair, layer_sharpness
 
-__all__ = ["LABELS", "protocol_text", "networks_table", "start_table", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
+__all__ = ["LABELS", "finite_or_none", "protocol_text", "networks_table", "start_table", "synthesis_table", "layers_table", "handmade_table", "mnist_table"]
 
 LABELS = {"mlp1": "1-layer NN", "mlp2": "2-layer MLP", "mlp3": "3-layer MLP", "mlp4": "4-layer MLP",
           "cnn1": "1-conv CNN (7)", "cnn2": "2-conv CNN (5, 9)", "cnn3": "3-conv CNN (5, 7, 9)"}
+
+
+def finite_or_none(tree):
+    """``tree`` with every non-finite float (an undefined measure) replaced by None, for metrics.json.
+
+    >>> finite_or_none({"a": [1.0, float("nan")], "b": {"c": float("inf")}})
+    {'a': [1.0, None], 'b': {'c': None}}
+    """
+    if isinstance(tree, dict):
+        return {k: finite_or_none(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [finite_or_none(v) for v in tree]
+    if isinstance(tree, np.ndarray):
+        return finite_or_none(tree.tolist())
+    if isinstance(tree, (float, np.floating)) and not np.isfinite(tree):
+        return None
+    return tree
 
 
 def protocol_text(mode: str, sigma: float, n_train: int, budget, starts: int, max_iter: int) -> str:
