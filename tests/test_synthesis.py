@@ -70,6 +70,18 @@ def test_fixed_point_rule_with_clipping_and_the_iteration_guard():
     np.testing.assert_allclose(decayed.inputs[0, 0, 0], 0.5 * (0.2 + 0.5), rtol=1e-6)
 
 
+def test_stalled_rule_stops_at_the_first_step_that_does_not_improve():
+    net = jp.mlp([1, 2, 1])  # z = −relu(x − 2) − relu(2 − x) = −|x − 2|, maximal at x = 2
+    params = ({"kernel": jnp.array([[1.0, -1.0]]), "bias": jnp.array([-2.0, 2.0])},
+              {"kernel": jnp.array([[-1.0], [-1.0]]), "bias": jnp.zeros(1)})
+    res = sy.ascend(net, params, sy.Logit(), jnp.array([0]), jnp.array([[0.0], [1.0]]), step_size=1.5,
+                    stop=sy.Stalled(0.0), max_iter=20)
+    # 0 → 1.5 (−0.5, better) → 3.0 (−1.0, worse: stop); 1 → 2.5 (−0.5, better) → 1.0 (−1.0, worse: stop)
+    assert np.asarray(res.iterations).tolist() == [[2, 2]]
+    np.testing.assert_allclose(res.inputs[0, :, 0], [3.0, 1.0])
+    np.testing.assert_allclose(res.values[0], [-1.0, -1.0])
+
+
 def test_vmapped_over_units_and_starts_equals_separate_calls():
     net, params = _tiny_cnn()
     targets = jnp.array([0, 9, 30])

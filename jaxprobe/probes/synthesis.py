@@ -15,7 +15,8 @@ The pieces are small pure values (frozen dataclasses, so they are hashable stati
 * objectives, ``objective(trace, target) -> scalar``: :class:`UnitActivation` (o_l or z_l of one
   unit), :class:`ClassProbability`, :class:`Logit`; any function with that signature works.
 * stopping rules, ``rule(value, previous, change) -> bool`` (``change`` = max |Δx| of the step):
-  :class:`Above` (the thesis's p > 0.999), :class:`Converged` (a fixed point of the ascent).
+  :class:`Above` (the thesis's p > 0.999), :class:`Converged` (a fixed point of the ascent),
+  :class:`Stalled` (no more improvement).
 * transforms r_θ applied to each example after each step (the thesis's eq. 2.8,
   x ← r_θ(x + α ∂a_i/∂x); all off by default, as in the thesis's own Ch. 5 ascent),
   ``transform(x) -> x``: :class:`Clip` (a valid pixel range), :class:`L2Decay`, :class:`Blur`
@@ -113,6 +114,18 @@ class Converged:
 
     def __call__(self, value, previous, change) -> jax.Array:
         return change <= self.tol
+
+
+@dataclass(frozen=True)
+class Stalled:
+    """Stop once a step raises the objective by no more than ``rtol`` × |previous value| (a constant
+    step that zig-zags across a kink of a ReLU network never reaches a fixed point; this ends it
+    at the first step that does not improve: the input returned is that step's)."""
+
+    rtol: float = 1e-4
+
+    def __call__(self, value, previous, change) -> jax.Array:
+        return value - previous <= self.rtol * jnp.abs(previous)
 
 
 # ---------------------------------------------------------------------------------- transforms

@@ -213,8 +213,8 @@ def judge_best_different(m: dict) -> tuple:
     verdict = (HOLDS if n["different_regions"] >= 0.9 and n["median_r_inputs"] < 0.9
                else PARTLY if n["different_regions"] >= 0.5 else DOES_NOT_HOLD)
     return verdict, (f"{100 * n['different_regions']:.0f} % of start pairs in different linear regions; median "
-                     f"r(inputs) {n['median_r_inputs']:.3f}; {100 * n['stopped']:.0f} % of starts reached a fixed "
-                     f"point (mean {n['iterations']:.0f} iterations)")
+                     f"r(inputs) {n['median_r_inputs']:.3f}; {100 * n['stopped']:.0f} % of starts converged (fixed "
+                     f"point or no improvement; mean {n['iterations']:.0f} iterations)")
 
 
 def judge_best_filter(m: dict) -> tuple:
