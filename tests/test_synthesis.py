@@ -74,12 +74,13 @@ def test_stalled_rule_stops_at_the_first_step_that_does_not_improve():
     net = jp.mlp([1, 2, 1])  # z = −relu(x − 2) − relu(2 − x) = −|x − 2|, maximal at x = 2
     params = ({"kernel": jnp.array([[1.0, -1.0]]), "bias": jnp.array([-2.0, 2.0])},
               {"kernel": jnp.array([[-1.0], [-1.0]]), "bias": jnp.zeros(1)})
-    res = sy.ascend(net, params, sy.Logit(), jnp.array([0]), jnp.array([[0.0], [1.0]]), step_size=1.5,
-                    stop=sy.Stalled(0.0), max_iter=20)
-    # 0 → 1.5 (−0.5, better) → 3.0 (−1.0, worse: stop); 1 → 2.5 (−0.5, better) → 1.0 (−1.0, worse: stop)
-    assert np.asarray(res.iterations).tolist() == [[2, 2]]
-    np.testing.assert_allclose(res.inputs[0, :, 0], [3.0, 1.0])
-    np.testing.assert_allclose(res.values[0], [-1.0, -1.0])
+    for rtol in (0.0, 1e-4):  # rtol > 0 once stopped every start at step 0 (rtol · |−inf| = inf)
+        res = sy.ascend(net, params, sy.Logit(), jnp.array([0]), jnp.array([[0.0], [1.0]]), step_size=1.5,
+                        stop=sy.Stalled(rtol), max_iter=20)
+        # 0 → 1.5 (−0.5, better) → 3.0 (−1.0, worse: stop); 1 → 2.5 (−0.5, better) → 1.0 (−1.0, worse: stop)
+        assert np.asarray(res.iterations).tolist() == [[2, 2]]
+        np.testing.assert_allclose(res.inputs[0, :, 0], [3.0, 1.0])
+        np.testing.assert_allclose(res.values[0], [-1.0, -1.0])
 
 
 def test_vmapped_over_units_and_starts_equals_separate_calls():

@@ -120,12 +120,14 @@ class Converged:
 class Stalled:
     """Stop once a step raises the objective by no more than ``rtol`` × |previous value| (a constant
     step that zig-zags across a kink of a ReLU network never reaches a fixed point; this ends it
-    at the first step that does not improve: the input returned is that step's)."""
+    at the first step that does not improve: the input returned is that step's). Never fires at
+    the start, where there is no previous value (``ascend`` passes −inf: without the guard,
+    inf ≤ rtol·inf would stop every start before its first step)."""
 
     rtol: float = 1e-4
 
     def __call__(self, value, previous, change) -> jax.Array:
-        return value - previous <= self.rtol * jnp.abs(previous)
+        return jnp.isfinite(previous) & (value - previous <= self.rtol * jnp.abs(previous))
 
 
 # ---------------------------------------------------------------------------------- transforms

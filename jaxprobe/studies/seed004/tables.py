@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxprobe.studies.seed004.claims import best_numbers
+from jaxprobe.studies.seed004.claims import best_numbers, fmt_measure
 from jaxprobe.studies.seed004.figures import METHOD_LABELS
 
 
@@ -47,7 +47,7 @@ def best_table(trained: dict, untrained: dict) -> tuple:
              "iterations": "mean iterations", "value_over_best_test": "z(input found) / z(best test image)"}
     t, u = best_numbers(trained), best_numbers(untrained)
     for key, label in names.items():
-        rows.append([label, f"{t[key]:.3f}", f"{u[key]:.3f}"])
+        rows.append([label, fmt_measure(t[key]), fmt_measure(u[key])])
     return "Best input selection (§4): gradient ascent from random starts", ["measure", "trained", "untrained"], rows
 
 
