@@ -219,3 +219,19 @@ def test_fourier_round_trip_and_step_equal_jax_grad_of_the_composed_map():
     np.testing.assert_allclose(res.inputs[0], step(starts), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="Fourier"):
         sy.ascend(*_identity_net(), sy.Logit(), [0], jnp.zeros((1, 1)), step_size=1.0, parameterisation=fourier)
+
+
+def test_the_host_loop_shrinks_the_batch_to_the_running_starts_with_the_same_results():
+    net, params = _identity_net()
+    starts = jnp.linspace(-40.0, 5.5, 2 * sy.COMPACT_MIN_ROWS + 100)[:, None]  # 0..45 steps to pass 5
+    kwargs = dict(step_size=1.0, stop=sy.Above(5.0), max_iter=100)
+    host, loop_ = (sy.ascend(net, params, sy.Logit(), jnp.array([0]), starts, loop=loop, **kwargs)
+                   for loop in ("host", "while"))
+    want, x = np.zeros(starts.shape[0], int), np.asarray(starts[:, 0], np.float32)
+    for _ in range(100):  # the same float32 arithmetic, one start at a time
+        running = x <= 5.0
+        x, want = np.where(running, x + np.float32(1.0), x), want + running
+    assert np.asarray(host.iterations[0]).tolist() == want.tolist()
+    assert np.array_equal(host.iterations, loop_.iterations) and bool(host.stopped.all())
+    np.testing.assert_array_equal(host.inputs, loop_.inputs)
+    np.testing.assert_array_equal(host.inputs[0, :, 0], x)

@@ -396,20 +396,23 @@ def _any(rules: tuple, value, previous, change):
 _STATIC = ("model", "objective", "stop", "transforms", "parameterisation")
 
 
-def step_keys(key: jax.Array, step, n_examples: int) -> jax.Array:
-    """The keys of step ``step`` (0-based), one per example of the flattened (target, start) grid
-    (example e = t·S + s): split(fold_in(key, step), n_examples). Transform i of the tuple gets
-    fold_in(keys[e], i), so two random transforms draw independently.
+def step_keys(key: jax.Array, step, examples) -> jax.Array:
+    """The keys of step ``step`` (0-based) for examples of the flattened (target, start) grid
+    (example e = t·S + s): fold_in(fold_in(key, step), e), so an example's draws do not depend on
+    which others run beside it. Transform i of the tuple gets fold_in(keys[e], i), so two random
+    transforms draw independently.
 
     Args:
       key: the ``key`` given to ``ascend``.
       step: the step index (int or int array).
-      n_examples: T·S.
+      examples: an int n (examples 0..n−1) or an int array of example indices.
 
     Returns:
-      Keys of shape (n_examples,).
+      Keys, one per example.
     """
-    return jax.random.split(jax.random.fold_in(key, step), n_examples)
+    examples = jnp.arange(examples) if isinstance(examples, (int, np.integer)) else jnp.asarray(examples)
+    step_key = jax.random.fold_in(key, step)
+    return jax.vmap(lambda e: jax.random.fold_in(step_key, e))(examples)
 
 
 def _apply_transforms(transforms: tuple, x, keys, grad):
@@ -441,6 +444,7 @@ class _State(NamedTuple):
     grad: jax.Array  # ∂objective/∂x at x
     iterations: jax.Array
     done: jax.Array
+    example: jax.Array  # the example's index in the flattened (target, start) grid
 
 
 @partial(jax.jit, static_argnames=_STATIC)
@@ -451,7 +455,7 @@ def _ascend_init(model, params, objective, stop, transforms, parameterisation, t
     x0 = jax.vmap(lambda p: parameterisation.to_input(p, shape))(p0)
     v0, g0 = _value_and_grad(model, params, objective)(x0, targets)
     done0 = _any(stop, v0, jnp.full_like(v0, -jnp.inf), jnp.full_like(v0, jnp.inf))
-    return _State(0, p0, x0, v0, g0, jnp.zeros(v0.shape, jnp.int32), done0)
+    return _State(0, p0, x0, v0, g0, jnp.zeros(v0.shape, jnp.int32), done0, jnp.arange(v0.shape[0]))
 
 
 def _ascend_body(model, params, objective, stop, transforms, parameterisation, step_size, targets, key, state):
@@ -462,14 +466,14 @@ def _ascend_body(model, params, objective, stop, transforms, parameterisation, s
     p_new = s.p + step_size * _pull_back(parameterisation, s.p, s.grad, shape)
     x_new = jax.vmap(lambda p: parameterisation.to_input(p, shape))(p_new)
     if transforms:
-        x_new = _apply_transforms(transforms, x_new, step_keys(key, s.step, x_new.shape[0]), s.grad)
+        x_new = _apply_transforms(transforms, x_new, step_keys(key, s.step, s.example), s.grad)
         p_new = jax.vmap(parameterisation.from_input)(x_new)
     v_new, g_new = _value_and_grad(model, params, objective)(x_new, targets)
     change = jnp.max(jnp.abs((x_new - s.x).reshape(s.x.shape[0], -1)), axis=1)
     fire = _any(stop, v_new, s.value, change)
     keep = lambda new, old: jnp.where(s.done.reshape(s.done.shape + (1,) * (new.ndim - 1)), old, new)
     return _State(s.step + 1, keep(p_new, s.p), keep(x_new, s.x), keep(v_new, s.value), keep(g_new, s.grad),
-                  s.iterations + (~s.done).astype(jnp.int32), s.done | fire)
+                  s.iterations + (~s.done).astype(jnp.int32), s.done | fire, s.example)
 
 
 @partial(jax.jit, static_argnames=_STATIC + ("max_iter",))
@@ -487,17 +491,43 @@ def _ascend_while(model, params, objective, stop, transforms, parameterisation, 
 _ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC)
 
 
+#: The host driver compacts the batch to the running examples once at most half of its rows run,
+#: in power-of-two sizes (one compilation each) down to this many rows.
+COMPACT_MIN_ROWS = 256
+
+
 def _ascend_host(model, params, objective, stop, transforms, parameterisation, step_size, max_iter, targets, key,
                  starts):
-    """The same steps driven from Python, one compiled step per call (same results as the while loop)."""
+    """The same steps driven from Python, one compiled step per call (same results as the while
+    loop). Stopped examples are frozen, so once at most half of the rows still run, the stopped
+    ones are written out and the batch shrinks to the running ones (padded with stopped rows to a
+    power of two, at least ``COMPACT_MIN_ROWS``): the work follows the running examples instead of
+    the slowest one."""
     state = _ascend_init(model, params, objective, stop, transforms, parameterisation, targets, starts)
     state = state._replace(step=jnp.int32(0))
+    final = state
     for _ in range(max_iter):
-        if bool(jnp.all(state.done)):
+        done = np.asarray(state.done)
+        if done.all():
             break
+        rows, running = done.shape[0], int((~done).sum())
+        if rows > COMPACT_MIN_ROWS and 2 * running <= rows:
+            final = _write_back(final, state)
+            size = max(COMPACT_MIN_ROWS, 1 << max(0, running - 1).bit_length())
+            keep = np.concatenate([np.flatnonzero(~done), np.flatnonzero(done)[:size - running]])
+            take = jnp.asarray(keep)
+            state = jax.tree.map(lambda a: a if np.ndim(a) == 0 else a[take], state)
+            targets = targets[take]
         state = _ascend_step(model, params, objective, stop, transforms, parameterisation, step_size, targets, key,
                              state)
-    return state
+    return _write_back(final, state)
+
+
+@jax.jit
+def _write_back(final, state):
+    """``final`` with the rows of ``state`` written at their examples' places (and its step)."""
+    put = lambda full, part: full if np.ndim(full) == 0 else full.at[state.example].set(part)
+    return jax.tree.map(put, final, state)._replace(step=state.step)
 
 
 def _as_tuple(value, kind: str) -> tuple:
@@ -549,9 +579,10 @@ def ascend(model: Network, params: Params, objective: Callable[[Trace, Any], jax
         scaled spectrum p, x = to_input(p), p ← p + α ∂a/∂p; transforms act on the image x and
         p is recomputed from it. The result's ``inputs`` are images either way.
       key: a ``jax.random.key``, needed when a transform declares ``needs`` "key" (``Jitter``); the
-        key of step k and example e is ``step_keys(key, k, T·S)[e]``.
+        key of step k and example e (= t·S + s) is ``step_keys(key, k, T·S)[e]``.
       loop: 'while' runs every step inside one compiled ``lax.while_loop``; 'host' runs the same
-        compiled step from Python until all examples have stopped (identical results); 'auto'
+        compiled step from Python until all examples have stopped (identical results), shrinking
+        the batch to the running examples as they stop (see ``COMPACT_MIN_ROWS``); 'auto'
         (default) picks 'host' on the CPU, where XLA ran this loop's body 10–16× slower inside a
         while loop than as a call (vgg_mnist(16), 32 examples: 357 vs 22 ms a step), else 'while'.
 
