@@ -488,7 +488,7 @@ def _ascend_while(model, params, objective, stop, transforms, parameterisation, 
     return jax.lax.while_loop(cond, body, state)
 
 
-_ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC)
+_ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC, donate_argnames=("state",))
 
 
 #: The host driver compacts the batch to the running examples once at most half of its rows run,
@@ -505,14 +505,14 @@ def _ascend_host(model, params, objective, stop, transforms, parameterisation, s
     the slowest one."""
     state = _ascend_init(model, params, objective, stop, transforms, parameterisation, targets, starts)
     state = state._replace(step=jnp.int32(0))
-    final = state
+    final = None  # the full-size state, kept once the batch first shrinks (each step donates ``state``)
     for _ in range(max_iter):
         done = np.asarray(state.done)
         if done.all():
             break
         rows, running = done.shape[0], int((~done).sum())
         if rows > COMPACT_MIN_ROWS and 2 * running <= rows:
-            final = _write_back(final, state)
+            final = state if final is None else _write_back(final, state)
             size = max(COMPACT_MIN_ROWS, 1 << max(0, running - 1).bit_length())
             keep = np.concatenate([np.flatnonzero(~done), np.flatnonzero(done)[:size - running]])
             take = jnp.asarray(keep)
@@ -520,7 +520,7 @@ def _ascend_host(model, params, objective, stop, transforms, parameterisation, s
             targets = targets[take]
         state = _ascend_step(model, params, objective, stop, transforms, parameterisation, step_size, targets, key,
                              state)
-    return _write_back(final, state)
+    return state if final is None else _write_back(final, state)
 
 
 @jax.jit
