@@ -271,7 +271,8 @@ class ClipSmallNorm:
     """Set to 0 the positions whose magnitude (|x|, or the norm over channels) is below the
     ``percentile``-th percentile of the example's magnitudes (the "clipping pixels with small norm"
     r_θ of the thesis's eq. 2.8; Yosinski et al. 2015 §2; the thesis gives no threshold, so the
-    percentile is the parameter, as in Yosinski et al.)."""
+    percentile is the parameter, as in Yosinski et al.). Meant for inputs centred at 0 (Yosinski
+    et al. subtract the data mean): on [0, 1] pixels it zeroes the darkest, not the weakest."""
 
     percentile: float
     needs: ClassVar[tuple] = ()
