@@ -492,18 +492,39 @@ def _ascend_while(model, params, objective, stop, transforms, parameterisation, 
 _ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC, donate_argnames=("state",))
 
 
-#: The host driver compacts the batch to the running examples once at most half of its rows run,
-#: in power-of-two sizes (one compilation each) down to this many rows.
-COMPACT_MIN_ROWS = 256
+#: The host driver shrinks the batch to the running examples once at most 1/COMPACT_FACTOR of its
+#: rows run, to the next power of two (one compilation per size) but not below COMPACT_MIN_ROWS.
+COMPACT_FACTOR = 4
+COMPACT_MIN_ROWS = 16
+
+
+def compacted_rows(rows: int, running: int) -> Optional[int]:
+    """The batch size the host driver shrinks a batch of ``rows`` to when ``running`` of them still
+    run, or None to keep it: the next power of two ≥ ``running`` (≥ ``COMPACT_MIN_ROWS``) once
+    ``running`` ≤ rows / ``COMPACT_FACTOR``.
+
+    Args:
+      rows: the current batch size.
+      running: how many of its examples have not stopped (≥ 1).
+
+    Returns:
+      The new size, or None.
+
+    >>> compacted_rows(60000, 15001), compacted_rows(60000, 15000), compacted_rows(64, 3), compacted_rows(16, 1)
+    (None, 16384, 16, None)
+    """
+    if rows <= COMPACT_MIN_ROWS or COMPACT_FACTOR * running > rows:
+        return None
+    return max(COMPACT_MIN_ROWS, 1 << max(0, running - 1).bit_length())
 
 
 def _ascend_host(model, params, objective, stop, transforms, parameterisation, step_size, max_iter, targets, key,
                  starts):
     """The same steps driven from Python, one compiled step per call (same results as the while
-    loop). Stopped examples are frozen, so once at most half of the rows still run, the stopped
-    ones are written out and the batch shrinks to the running ones (padded with stopped rows to a
-    power of two, at least ``COMPACT_MIN_ROWS``): the work follows the running examples instead of
-    the slowest one."""
+    loop). Stopped examples are frozen, so once at most 1/``COMPACT_FACTOR`` of the rows still run,
+    the stopped ones are written out and the batch shrinks to the running ones (padded with
+    stopped rows to a power of two, at least ``COMPACT_MIN_ROWS``): the work follows the running
+    examples instead of the slowest one."""
     state = _ascend_init(model, params, objective, stop, transforms, parameterisation, targets, starts)
     state = state._replace(step=jnp.int32(0))
     final = None  # the full-size state, kept once the batch first shrinks (each step donates ``state``)
@@ -511,10 +532,10 @@ def _ascend_host(model, params, objective, stop, transforms, parameterisation, s
         done = np.asarray(state.done)
         if done.all():
             break
-        rows, running = done.shape[0], int((~done).sum())
-        if rows > COMPACT_MIN_ROWS and 2 * running <= rows:
+        running = int((~done).sum())
+        size = compacted_rows(done.shape[0], running)
+        if size is not None:
             final = state if final is None else _write_back(final, state)
-            size = max(COMPACT_MIN_ROWS, 1 << max(0, running - 1).bit_length())
             keep = np.concatenate([np.flatnonzero(~done), np.flatnonzero(done)[:size - running]])
             take = jnp.asarray(keep)
             state = jax.tree.map(lambda a: a if np.ndim(a) == 0 else a[take], state)
@@ -583,7 +604,7 @@ def ascend(model: Network, params: Params, objective: Callable[[Trace, Any], jax
         key of step k and example e (= t·S + s) is ``step_keys(key, k, T·S)[e]``.
       loop: 'while' runs every step inside one compiled ``lax.while_loop``; 'host' runs the same
         compiled step from Python until all examples have stopped (identical results), shrinking
-        the batch to the running examples as they stop (see ``COMPACT_MIN_ROWS``); 'auto'
+        the batch to the running examples as they stop (see ``compacted_rows``); 'auto'
         (default) picks 'host' on the CPU, where XLA ran this loop's body 10–16× slower inside a
         while loop than as a call (vgg_mnist(16), 32 examples: 357 vs 22 ms a step), else 'while'.
 
