@@ -494,7 +494,7 @@ _ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC, donate_argnames=("
 
 #: The host driver shrinks the batch to the running examples once at most 1/COMPACT_FACTOR of its
 #: rows run, to the next power of two (one compilation per size) but not below COMPACT_MIN_ROWS.
-COMPACT_FACTOR = 4
+COMPACT_FACTOR = 2  # 2 and 4, down to 16 or 256 rows, timed: 2 and 16 ran fastest (bench_synthesis.py)
 COMPACT_MIN_ROWS = 16
 
 
@@ -510,8 +510,8 @@ def compacted_rows(rows: int, running: int) -> Optional[int]:
     Returns:
       The new size, or None.
 
-    >>> compacted_rows(60000, 15001), compacted_rows(60000, 15000), compacted_rows(64, 3), compacted_rows(16, 1)
-    (None, 16384, 16, None)
+    >>> compacted_rows(60000, 30001), compacted_rows(60000, 30000), compacted_rows(64, 3), compacted_rows(16, 1)
+    (None, 32768, 16, None)
     """
     if rows <= COMPACT_MIN_ROWS or COMPACT_FACTOR * running > rows:
         return None
