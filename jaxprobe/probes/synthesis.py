@@ -494,7 +494,7 @@ _ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC, donate_argnames=("
 
 #: The host driver shrinks the batch to the running examples once at most 1/COMPACT_FACTOR of its
 #: rows run, to the next power of two (one compilation per size) but not below COMPACT_MIN_ROWS.
-COMPACT_FACTOR = 2  # 2 and 4, down to 16 or 256 rows, timed: 2 and 16 ran fastest (bench_synthesis.py)
+COMPACT_FACTOR = 2  # timed on mlp2 / cnn2 against 4, and against waiting until the padded size halves
 COMPACT_MIN_ROWS = 16
 
 
