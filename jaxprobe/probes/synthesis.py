@@ -439,7 +439,7 @@ def _pull_back(parameterisation, p, grad_x, shape):
 
 class _State(NamedTuple):
     step: Any
-    p: jax.Array  # the parameters of the ascent (the inputs themselves for Pixels)
+    p: Optional[jax.Array]  # the parameters of the ascent (None for Pixels: they are x)
     x: jax.Array  # the inputs
     value: jax.Array
     grad: jax.Array  # ∂objective/∂x at x
@@ -456,6 +456,7 @@ def _ascend_init(model, params, objective, stop, transforms, parameterisation, t
     x0 = jax.vmap(lambda p: parameterisation.to_input(p, shape))(p0)
     v0, g0 = _value_and_grad(model, params, objective)(x0, targets)
     done0 = _any(stop, v0, jnp.full_like(v0, -jnp.inf), jnp.full_like(v0, jnp.inf))
+    p0 = None if isinstance(parameterisation, Pixels) else p0
     return _State(0, p0, x0, v0, g0, jnp.zeros(v0.shape, jnp.int32), done0, jnp.arange(v0.shape[0]))
 
 
@@ -464,7 +465,8 @@ def _ascend_body(model, params, objective, stop, transforms, parameterisation, s
     stopped; stopped examples are frozen."""
     shape = tuple(model.input_shape)
     s = state
-    p_new = s.p + step_size * _pull_back(parameterisation, s.p, s.grad, shape)
+    p = s.x if s.p is None else s.p
+    p_new = p + step_size * _pull_back(parameterisation, p, s.grad, shape)
     x_new = jax.vmap(lambda p: parameterisation.to_input(p, shape))(p_new)
     if transforms:
         x_new = _apply_transforms(transforms, x_new, step_keys(key, s.step, s.example), s.grad)
@@ -473,8 +475,8 @@ def _ascend_body(model, params, objective, stop, transforms, parameterisation, s
     change = jnp.max(jnp.abs((x_new - s.x).reshape(s.x.shape[0], -1)), axis=1)
     fire = _any(stop, v_new, s.value, change)
     keep = lambda new, old: jnp.where(s.done.reshape(s.done.shape + (1,) * (new.ndim - 1)), old, new)
-    return _State(s.step + 1, keep(p_new, s.p), keep(x_new, s.x), keep(v_new, s.value), keep(g_new, s.grad),
-                  s.iterations + (~s.done).astype(jnp.int32), s.done | fire, s.example)
+    return _State(s.step + 1, None if s.p is None else keep(p_new, s.p), keep(x_new, s.x), keep(v_new, s.value),
+                  keep(g_new, s.grad), s.iterations + (~s.done).astype(jnp.int32), s.done | fire, s.example)
 
 
 @partial(jax.jit, static_argnames=_STATIC + ("max_iter",))
