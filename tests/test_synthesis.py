@@ -221,14 +221,15 @@ def test_fourier_round_trip_and_step_equal_jax_grad_of_the_composed_map():
         sy.ascend(*_identity_net(), sy.Logit(), [0], jnp.zeros((1, 1)), step_size=1.0, parameterisation=fourier)
 
 
-def test_the_host_loop_shrinks_the_batch_to_the_running_starts_with_the_same_results():
+def test_the_host_loop_shrinks_the_batch_to_the_running_starts_with_the_same_results(monkeypatch):
+    monkeypatch.setattr(sy, "COMPACT_MIN_ROWS", 16)  # small batches, few compilations
     net, params = _identity_net()
-    starts = jnp.linspace(-40.0, 5.5, 16 * sy.COMPACT_MIN_ROWS + 3)[:, None]  # 0..45 steps to pass 5
+    starts = jnp.linspace(-40.0, 5.5, 4 * 16 + 3)[:, None]  # 0..45 steps to pass 5
     n, sizes = starts.shape[0], []
-    for running in range(n, 0, -1):  # as the starts stop, the batch shrinks 259 → 256 → … → 16
+    for running in range(n, 0, -1):  # as the starts stop, the batch shrinks 67 → 64 → 32 → 16
         size = sy.compacted_rows(sizes[-1] if sizes else n, running)
         sizes += [size] if size is not None else []
-    assert sizes == [256, 128, 64, 32, 16]
+    assert sizes == [64, 32, 16]
     kwargs = dict(step_size=1.0, stop=sy.Above(5.0), max_iter=100)
     host, loop_ = (sy.ascend(net, params, sy.Logit(), jnp.array([0]), starts, loop=loop, **kwargs)
                    for loop in ("host", "while"))

@@ -496,8 +496,10 @@ _ascend_step = jax.jit(_ascend_body, static_argnames=_STATIC, donate_argnames=("
 
 #: The host driver shrinks the batch to the running examples once at most 1/COMPACT_FACTOR of its
 #: rows run, to the next power of two (one compilation per size) but not below COMPACT_MIN_ROWS.
-COMPACT_FACTOR = 2  # timed on mlp2 / cnn2 against 4, and against waiting until the padded size halves
-COMPACT_MIN_ROWS = 16
+# Timed on mlp2 / cnn2 (bench_synthesis.py): factor 2 beat 4 and beat waiting until the padded size
+# halves; 16 and 256 rows ran alike once compiled, and each size is one more compilation (~1 s).
+COMPACT_FACTOR = 2
+COMPACT_MIN_ROWS = 256
 
 
 def compacted_rows(rows: int, running: int) -> Optional[int]:
@@ -512,8 +514,8 @@ def compacted_rows(rows: int, running: int) -> Optional[int]:
     Returns:
       The new size, or None.
 
-    >>> compacted_rows(60000, 30001), compacted_rows(60000, 30000), compacted_rows(64, 3), compacted_rows(16, 1)
-    (None, 32768, 16, None)
+    >>> compacted_rows(60000, 30001), compacted_rows(60000, 30000), compacted_rows(1024, 3), compacted_rows(256, 1)
+    (None, 32768, 256, None)
     """
     if rows <= COMPACT_MIN_ROWS or COMPACT_FACTOR * running > rows:
         return None
