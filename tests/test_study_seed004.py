@@ -229,3 +229,35 @@ def test_fashion_mnist_reads_idx_files_and_is_optional(tmp_path, monkeypatch):
     assert data.test_y.tolist() == [0, 1, 2] and data.test_source == "fashion-mnist-t10k"
     with pytest.raises(ValueError, match="n_valid"):
         fashion_mnist.load_fashion_mnist(tmp_path, n_valid=6)
+
+
+def test_best_input_correlations_with_a_constant_filter_are_not_measurable_not_nan():
+    """An all-zero exact filter (every path switched off) leaves r(input, filter) undefined: the
+    numbers leave it out and say "not measurable" where nothing is defined, never NaN or 0."""
+    from types import SimpleNamespace
+    from jaxprobe.studies.seed004.tables import best_table
+    rng = np.random.default_rng(0)
+    mask = np.ones((4, 4), bool)
+    inputs = rng.uniform(size=(1, 2, 4, 4))
+    filters = np.stack([rng.normal(size=(4, 4)), np.zeros((4, 4))])[None]  # start 1's filter is constant
+    best = {
+        "pair_inputs": pairwise_masked_pearson(inputs[0], mask)[None],
+        "pair_filters": pairwise_masked_pearson(filters[0], mask)[None],
+        "input_vs_filter": masked_pearson(inputs[0][:, None], filters[0][None], mask)[None],
+        "r_reference": masked_pearson(inputs[0][:, None], inputs[0][None], mask)[None],
+        "result": SimpleNamespace(stopped=np.array([[True, True]]), iterations=np.array([[3, 5]]),
+                                  values=np.array([[2.0, 1.0]])),
+        "top_values": np.array([[-1.0, -2.0]]),  # the best test image does not excite the unit: no ratio
+    }
+    n = claims.best_numbers({"best": best})
+    assert n["r_input_other_filter"] is None and n["r_undefined"]["r_input_other_filter"] == [1, 1]
+    assert n["different_regions"] is None and n["value_over_best_test"] is None
+    np.testing.assert_allclose(n["r_input_own_filter"], best["input_vs_filter"][0, 0, 0])  # the defined one only
+    assert n["r_undefined"]["r_input_own_filter"] == [1, 2]
+    assert n["iterations"] == 4.0
+    verdict, text = claims.judge_best_different({"best": best})
+    assert verdict == "not measurable" and "1 of 1 undefined" in text
+    verdict, text = claims.judge_best_filter({"best": best})
+    assert "nan" not in text.lower() and "not measurable" in text
+    rows = best_table({"best": best}, {"best": best})[2]
+    assert not any("nan" in cell.lower() for row in rows for cell in row)

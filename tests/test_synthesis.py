@@ -70,6 +70,19 @@ def test_fixed_point_rule_with_clipping_and_the_iteration_guard():
     np.testing.assert_allclose(decayed.inputs[0, 0, 0], 0.5 * (0.2 + 0.5), rtol=1e-6)
 
 
+def test_stalled_rule_stops_at_the_first_step_that_does_not_improve():
+    net = jp.mlp([1, 2, 1])  # z = −relu(x − 2) − relu(2 − x) = −|x − 2|, maximal at x = 2
+    params = ({"kernel": jnp.array([[1.0, -1.0]]), "bias": jnp.array([-2.0, 2.0])},
+              {"kernel": jnp.array([[-1.0], [-1.0]]), "bias": jnp.zeros(1)})
+    for rtol in (0.0, 1e-4):  # rtol > 0 once stopped every start at step 0 (rtol · |−inf| = inf)
+        res = sy.ascend(net, params, sy.Logit(), jnp.array([0]), jnp.array([[0.0], [1.0]]), step_size=1.5,
+                        stop=sy.Stalled(rtol), max_iter=20)
+        # 0 → 1.5 (−0.5, better) → 3.0 (−1.0, worse: stop); 1 → 2.5 (−0.5, better) → 1.0 (−1.0, worse: stop)
+        assert np.asarray(res.iterations).tolist() == [[2, 2]]
+        np.testing.assert_allclose(res.inputs[0, :, 0], [3.0, 1.0])
+        np.testing.assert_allclose(res.values[0], [-1.0, -1.0])
+
+
 def test_vmapped_over_units_and_starts_equals_separate_calls():
     net, params = _tiny_cnn()
     targets = jnp.array([0, 9, 30])
@@ -137,3 +150,94 @@ def test_unhashable_or_uncallable_rules_are_refused():
         sy.ascend(net, params, sy.Logit(), [0], jnp.zeros((1, 1)), step_size=1.0, stop=[sy.Above(1.0), _UnhashableRule()])
     with pytest.raises(TypeError, match="callables"):
         sy.ascend(net, params, sy.Logit(), [0], jnp.zeros((1, 1)), step_size=1.0, transforms=(0.5,))
+
+
+# ---------------------------------------------------------------------------------- regularisers (eq. 2.8)
+def test_blur_equals_a_hand_computed_reflected_convolution():
+    x = jnp.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    a, b = np.exp(-0.5), 1.0
+    a, b = a / (2 * a + b), b / (2 * a + b)  # σ = 1, radius 1: weights (a, b, a)
+    padded = [1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 16.0]  # borders reflected: d c b a | a b c d
+    want = [a * padded[i] + b * padded[i + 1] + a * padded[i + 2] for i in range(5)]
+    np.testing.assert_allclose(sy.Blur(1.0, truncate=1.0)(x), want, rtol=1e-6)
+    ndimage = pytest.importorskip("scipy.ndimage")
+    image = np.asarray(jax.random.uniform(jax.random.key(0), (7, 9, 2)))
+    np.testing.assert_allclose(jax.jit(sy.Blur(1.3))(jnp.asarray(image)),
+                               ndimage.gaussian_filter(image, (1.3, 1.3, 0), mode="reflect"), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.jit(sy.Blur(0.8))(jnp.asarray(image[..., 0])),
+                               ndimage.gaussian_filter(image[..., 0], 0.8, mode="reflect"), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="sigma"):
+        sy.Blur(0.0)
+
+
+def test_small_norm_and_small_contribution_clipping():
+    x = jnp.array([[0.1, -3.0], [2.0, -0.5]])
+    np.testing.assert_allclose(sy.ClipSmallNorm(50.0)(x), [[0.0, -3.0], [2.0, 0.0]])
+    rgb = jnp.stack([x, 0 * x], axis=-1)  # the norm over channels
+    np.testing.assert_allclose(sy.ClipSmallNorm(30.0)(rgb)[..., 0], [[0.0, -3.0], [2.0, -0.5]])
+    grad = jnp.array([[10.0, 0.01], [1.0, 1.0]])  # |x ⊙ g| = 1, 0.03, 2, 0.5
+    np.testing.assert_allclose(sy.ClipSmallContribution(50.0)(x, grad=grad), [[0.1, 0.0], [2.0, 0.0]])
+
+
+def test_jitter_is_reproducible_and_shifts_by_the_drawn_amount():
+    net = jp.mlp([9, 4, 2])
+    params = jax.tree.map(jnp.zeros_like, net.init(jax.random.key(0)))  # no gradient: only the jitter moves x
+    starts = sy.uniform_starts(jax.random.key(3), 3, net.input_shape)
+    key, jitter = jax.random.key(7), sy.Jitter(3)
+    run = lambda k: sy.ascend(net, params, sy.Logit(), jnp.array([0]), starts, step_size=1.0, max_iter=2,
+                              transforms=(sy.Clip(-9.0, 9.0), jitter), key=k)
+    res = run(key)
+    for e in range(3):
+        # transform 1 of the tuple at step k, example e; two steps compose the two rolls
+        shifts = [jitter.shifts(jax.random.fold_in(sy.step_keys(key, k, 3)[e], 1), 1) for k in (0, 1)]
+        assert all(np.abs(np.asarray(sh)).max() <= 3 for sh in shifts)
+        np.testing.assert_array_equal(res.inputs[0, e], jnp.roll(starts[e], int(shifts[0][0] + shifts[1][0])))
+    np.testing.assert_array_equal(run(key).inputs, res.inputs)
+    assert not np.allclose(run(jax.random.key(8)).inputs, res.inputs)
+    with pytest.raises(ValueError, match="key"):
+        run(None)
+
+
+def test_fourier_round_trip_and_step_equal_jax_grad_of_the_composed_map():
+    net = jp.cnn2d((8, 8), convs=[], dense=(6,), n_classes=3)
+    params = net.init(jax.random.key(0))
+    fourier, shape = sy.Fourier(decay=1.0), net.input_shape
+    starts = sy.uniform_starts(jax.random.key(1), 2, shape)
+    p0 = fourier.from_input(starts[0])
+    assert p0.shape == (2, 8, 5)
+    np.testing.assert_allclose(fourier.to_input(p0, shape), starts[0], rtol=1e-5, atol=1e-6)
+    # the pull-back is the transpose of the linear map: <g, T d> = <Tᵀ g, d>
+    g, d = jax.random.normal(jax.random.key(2), shape), jax.random.normal(jax.random.key(3), p0.shape)
+    pulled = jax.vjp(lambda q: fourier.to_input(q, shape), p0)[1](g)[0]
+    np.testing.assert_allclose(jnp.vdot(g, fourier.to_input(d, shape)), jnp.vdot(pulled, d), rtol=1e-4)
+    objective = sy.UnitActivation(2, pre=True)
+    res = sy.ascend(net, params, objective, jnp.array([1]), starts, step_size=0.3, max_iter=1,
+                    parameterisation=fourier)
+    composed = lambda q: objective(net.trace_one(params, fourier.to_input(q, shape)), 1)
+    step = jax.jit(jax.vmap(lambda x: fourier.to_input(fourier.from_input(x) + 0.3 * jax.grad(composed)(
+        fourier.from_input(x)), shape)))
+    np.testing.assert_allclose(res.inputs[0], step(starts), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="Fourier"):
+        sy.ascend(*_identity_net(), sy.Logit(), [0], jnp.zeros((1, 1)), step_size=1.0, parameterisation=fourier)
+
+
+def test_the_host_loop_shrinks_the_batch_to_the_running_starts_with_the_same_results(monkeypatch):
+    monkeypatch.setattr(sy, "COMPACT_MIN_ROWS", 16)  # small batches, few compilations
+    net, params = _identity_net()
+    starts = jnp.linspace(-40.0, 5.5, 4 * 16 + 3)[:, None]  # 0..45 steps to pass 5
+    n, sizes = starts.shape[0], []
+    for running in range(n, 0, -1):  # as the starts stop, the batch shrinks 67 → 64 → 32 → 16
+        size = sy.compacted_rows(sizes[-1] if sizes else n, running)
+        sizes += [size] if size is not None else []
+    assert sizes == [64, 32, 16]
+    kwargs = dict(step_size=1.0, stop=sy.Above(5.0), max_iter=100)
+    host, loop_ = (sy.ascend(net, params, sy.Logit(), jnp.array([0]), starts, loop=loop, **kwargs)
+                   for loop in ("host", "while"))
+    want, x = np.zeros(starts.shape[0], int), np.asarray(starts[:, 0], np.float32)
+    for _ in range(100):  # the same float32 arithmetic, one start at a time
+        running = x <= 5.0
+        x, want = np.where(running, x + np.float32(1.0), x), want + running
+    assert np.asarray(host.iterations[0]).tolist() == want.tolist()
+    assert np.array_equal(host.iterations, loop_.iterations) and bool(host.stopped.all())
+    np.testing.assert_array_equal(host.inputs, loop_.inputs)
+    np.testing.assert_array_equal(host.inputs[0, :, 0], x)

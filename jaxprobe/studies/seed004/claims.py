@@ -12,6 +12,7 @@ discriminating".
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 import numpy as np
 
@@ -187,41 +188,88 @@ def judge_gradients(m: dict, layer=None) -> tuple:
                      f"image {_fmt(f['abs_r_image'])}; difference {_fmt(d)}")
 
 
+def defined_mean(values) -> Optional[float]:
+    """The mean of the defined (finite) entries of ``values``; None (not measurable) when none is
+    defined. A Pearson r is undefined (NaN from ``masked_pearson``) where a map is constant in the
+    FOV, e.g. an all-zero exact filter of a unit whose paths are all switched off: such pairs are
+    left out, never counted as 0 or as "not different".
+
+    >>> defined_mean([0.5, float("nan"), 1.0]), defined_mean([float("nan")]), defined_mean([])
+    (0.75, None, None)
+    """
+    v = np.asarray(values, np.float64).ravel()
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else None
+
+
+def n_undefined(values) -> list:
+    """[undefined entries, all entries] of ``values`` (NaN = undefined)."""
+    v = np.asarray(values, np.float64).ravel()
+    return [int(np.sum(~np.isfinite(v))), int(v.size)]
+
+
 def best_numbers(m: dict) -> dict:
+    """Best input selection (§4) as numbers; a measure with no defined entry is None (not
+    measurable), and ``r_undefined`` counts [undefined, all] correlations per measure."""
     b = m["best"]
     filters_pairs = pair_values(b["pair_filters"])
     inputs_pairs = pair_values(b["pair_inputs"])
     own = np.concatenate([np.diag(t) for t in b["input_vs_filter"]])
     cross = pair_values(b["input_vs_filter"])
     res = b["result"]
+    defined_pairs = filters_pairs[np.isfinite(filters_pairs)]
+    inputs_defined = inputs_pairs[np.isfinite(inputs_pairs)]
+    best_test = np.asarray(b["top_values"])[:, :1]
+    ratio = np.where(best_test > 0, np.asarray(res.values) / np.where(best_test > 0, best_test, 1.0), np.nan)
     return {
-        "different_regions": float(np.mean(filters_pairs < 0.99)) if filters_pairs.size else float("nan"),
-        "median_r_inputs": float(np.median(inputs_pairs)) if inputs_pairs.size else float("nan"),
-        "r_input_own_filter": float(np.nanmean(own)),
-        "r_input_other_filter": float(np.nanmean(cross)) if cross.size else float("nan"),
-        "abs_r_top_images": float(np.nanmean(np.abs(b["r_reference"]))),
+        "different_regions": float(np.mean(defined_pairs < 0.99)) if defined_pairs.size else None,
+        "median_r_inputs": float(np.median(inputs_defined)) if inputs_defined.size else None,
+        "r_input_own_filter": defined_mean(own),
+        "r_input_other_filter": defined_mean(cross),
+        "abs_r_top_images": defined_mean(np.abs(b["r_reference"])),
         "stopped": float(np.mean(np.asarray(res.stopped))),
         "iterations": float(np.mean(np.asarray(res.iterations))),
-        "value_over_best_test": float(np.mean(np.asarray(res.values) / np.maximum(b["top_values"][:, :1], 1e-12))),
+        "value_over_best_test": defined_mean(ratio),
+        "r_undefined": {"different_regions": n_undefined(filters_pairs), "median_r_inputs": n_undefined(inputs_pairs),
+                        "r_input_own_filter": n_undefined(own), "r_input_other_filter": n_undefined(cross),
+                        "abs_r_top_images": n_undefined(b["r_reference"]),
+                        "value_over_best_test": n_undefined(ratio)},
     }
+
+
+def fmt_measure(value, digits: int = 3) -> str:
+    """A number with ``digits`` decimals, or "not measurable" for None.
+
+    >>> fmt_measure(0.12345), fmt_measure(None)
+    ('0.123', 'not measurable')
+    """
+    return NOT_MEASURABLE if value is None else f"{value:.{digits}f}"
 
 
 def judge_best_different(m: dict) -> tuple:
     n = best_numbers(m)
-    if not np.isfinite(n["different_regions"]):
-        return NOT_MEASURABLE, "fewer than two starts"
-    verdict = (HOLDS if n["different_regions"] >= 0.9 and n["median_r_inputs"] < 0.9
+    if n["different_regions"] is None:
+        k, total = n["r_undefined"]["different_regions"]
+        return NOT_MEASURABLE, ("fewer than two starts" if total == 0 else
+                                f"no pair of starts has a defined filter correlation ({k} of {total} undefined: "
+                                f"a filter constant in the FOV)")
+    # inputs constant in every FOV leave r(inputs) undefined: that half cannot hold, at most "partly"
+    inputs_differ = n["median_r_inputs"] is not None and n["median_r_inputs"] < 0.9
+    verdict = (HOLDS if n["different_regions"] >= 0.9 and inputs_differ
                else PARTLY if n["different_regions"] >= 0.5 else DOES_NOT_HOLD)
     return verdict, (f"{100 * n['different_regions']:.0f} % of start pairs in different linear regions; median "
-                     f"r(inputs) {n['median_r_inputs']:.3f}; {100 * n['stopped']:.0f} % of starts reached a fixed "
-                     f"point (mean {n['iterations']:.0f} iterations)")
+                     f"r(inputs) {fmt_measure(n['median_r_inputs'])}; {100 * n['stopped']:.0f} % of starts converged "
+                     f"(fixed point or no improvement; mean {n['iterations']:.0f} iterations)")
 
 
 def judge_best_filter(m: dict) -> tuple:
     n = best_numbers(m)
-    verdict = _both([n["r_input_own_filter"] >= 0.5, n["abs_r_top_images"] <= 0.2])
-    return verdict, (f"r(input, its filter) {n['r_input_own_filter']:.3f} (another start's filter "
-                     f"{n['r_input_other_filter']:.3f}); |r(input, top images)| {n['abs_r_top_images']:.3f}")
+    own, top = n["r_input_own_filter"], n["abs_r_top_images"]
+    verdict = NOT_MEASURABLE if own is None or top is None else _both([own >= 0.5, top <= 0.2])
+    k, total = n["r_undefined"]["r_input_other_filter"]
+    return verdict, (f"r(input, its filter) {fmt_measure(own)} (another start's filter "
+                     f"{fmt_measure(n['r_input_other_filter'])}, {k} of {total} undefined); "
+                     f"|r(input, top images)| {fmt_measure(top)}")
 
 
 def judge_purity(m: dict) -> tuple:

@@ -202,7 +202,8 @@ def best_inputs(model: Network, params: Params, units: Units, key: jax.Array, *,
                 max_iter: int, tol: float, reference_images=None) -> dict:
     """Best input selection (§4, eq. 10): projected gradient ascent on each unit's pre-activation
     from ``n_starts`` uniform random images in [0, 1] (pixels kept in [0, 1]), stopping at a fixed
-    point (no pixel moves by more than ``tol``) or at ``max_iter``.
+    point (no pixel moves by more than ``tol``), at the first step that raises the objective by no
+    more than ``tol`` × its value, or at ``max_iter``.
 
     Returns the synthesis result and, per unit, (S, S) tables of Pearson r inside the FOV between
     the inputs found (``pair_inputs``), between the exact filters at them (``pair_filters``), and
@@ -214,7 +215,8 @@ def best_inputs(model: Network, params: Params, units: Units, key: jax.Array, *,
     starts = synthesis.uniform_starts(key, n_starts, shape, 0.0, 1.0)
     objective = synthesis.UnitActivation(units.layer, pre=True)
     res = synthesis.ascend(model, params, objective, jnp.asarray(units.index), starts, step_size=step_size,
-                           max_iter=max_iter, stop=synthesis.Converged(tol), transforms=synthesis.Clip(0.0, 1.0))
+                           max_iter=max_iter, stop=(synthesis.Converged(tol), synthesis.Stalled(tol)),
+                           transforms=synthesis.Clip(0.0, 1.0))
     x = np.asarray(res.inputs)  # (U, S, H, W)
     masks = fov_masks(model, units)
     filters = np.stack([np.asarray(unit_flows(model, params, jnp.asarray(x[u]), units.layer,

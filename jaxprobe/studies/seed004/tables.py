@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxprobe.studies.seed004.claims import best_numbers
+from jaxprobe.studies.seed004.claims import best_numbers, fmt_measure
 from jaxprobe.studies.seed004.figures import METHOD_LABELS
 
 
@@ -43,11 +43,11 @@ def best_table(trained: dict, untrained: dict) -> tuple:
     names = {"different_regions": "start pairs in different linear regions", "median_r_inputs": "median r(inputs found)",
              "r_input_own_filter": "r(input, exact filter at it)",
              "r_input_other_filter": "r(input, another start's filter)",
-             "abs_r_top_images": "|r(input, top test images)|", "stopped": "starts that reached a fixed point",
+             "abs_r_top_images": "|r(input, top test images)|", "stopped": "starts stopped by the rule (fixed point or no improvement)",
              "iterations": "mean iterations", "value_over_best_test": "z(input found) / z(best test image)"}
     t, u = best_numbers(trained), best_numbers(untrained)
     for key, label in names.items():
-        rows.append([label, f"{t[key]:.3f}", f"{u[key]:.3f}"])
+        rows.append([label, fmt_measure(t[key]), fmt_measure(u[key])])
     return "Best input selection (§4): gradient ascent from random starts", ["measure", "trained", "untrained"], rows
 
 
