@@ -372,8 +372,8 @@ def test_arguments_fit_cannot_honour(kwargs, error, match):
 
 def test_optimizer_by_name_equals_make_optimizer():
     x, y = _data()
-    kw = dict(key=jax.random.key(0), steps=12, batch_size=20, progress=False, learning_rate=1e-2)
-    a = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer="adam", **kw)
+    kw = dict(key=jax.random.key(0), steps=12, batch_size=20, progress=False)
+    a = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer="adam", learning_rate=1e-2, **kw)
     b = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer=make_optimizer("adam", 1e-2), **kw)
     assert _close(a.params, b.params)
 
