@@ -23,8 +23,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxprobe.analysis.tsne import embed
@@ -57,15 +55,6 @@ TEST_SETS = {"mnist-t10k": "the real 10,000-digit MNIST test set",
              "embedded-validation": "the held-out split of the embedded digits"}
 
 
-def seed_keys(seed: int, count: int):
-    """Initial-weight and minibatch keys of seeds ``seed``, …, ``seed + count − 1``, stacked.
-
-    Seed s gets ``jax.random.split(jax.random.key(s))`` (weights, batches), as a run of one seed does.
-    """
-    keys = jnp.stack([jax.random.split(jax.random.key(s)) for s in range(seed, seed + count)])
-    return keys[:, 0], keys[:, 1]
-
-
 def main(argv=None):
     args = experiment_parser("bp_dnn", "Seed 000: fp-DNN/bp-DNN as encoder/decoder on MNIST (DNN-6)").parse_args(argv)
     cfg, mode = (FULL, "full") if args.full else (QUICK, "quick")
@@ -86,7 +75,7 @@ def main(argv=None):
         px, py, cx, cy = digits.probe_x, digits.probe_y, digits.maps_x, digits.maps_y
 
         model = P.dnn6()
-        init_keys, train_keys = seed_keys(args.seed, n_seeds)
+        init_keys, train_keys = P.seed_keys(args.seed, n_seeds)
         with report.stage(f"train DNN-6 × {n_seeds} seeds, stacked ({steps} iterations, batch 64)"):
             result = fit(model, model.init_stacked(init_keys), train=(data.train_x, data.train_y), key=train_keys,
                          optimizer=P.caffe_lenet_solver(steps), batch_size=64, steps=steps,

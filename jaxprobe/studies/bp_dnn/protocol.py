@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -26,6 +27,7 @@ __all__ = [
     "SEED_ACCURACY",
     "KNN_NEIGHBOURS",
     "dnn6",
+    "seed_keys",
     "caffe_lenet_solver",
     "snapshot_plan",
     "test_accuracy",
@@ -51,6 +53,24 @@ def dnn6() -> Network:
     6
     """
     return mlp(list(DNN6_WIDTHS))
+
+
+def seed_keys(seed: int, count: int) -> tuple[jax.Array, jax.Array]:
+    """Initial-weight and minibatch keys of seeds ``seed``, …, ``seed + count − 1``, stacked (K,).
+
+    Seed s gets ``jax.random.split(jax.random.key(s))`` = (weights, batches), the keys a run of
+    seed s alone uses, so member s of a stacked run (``fit(..., stacked=True)``) is that run.
+
+    Raises:
+      ValueError: if ``count`` is not a positive integer.
+
+    >>> init, batches = seed_keys(0, 3)
+    >>> init.shape, batches.shape
+    ((3,), (3,))
+    """
+    validation.check_positive("count", count, integer=True)
+    keys = jnp.stack([jax.random.split(jax.random.key(s)) for s in range(seed, seed + count)])
+    return keys[:, 0], keys[:, 1]
 
 
 def caffe_lenet_solver(steps: int) -> optax.GradientTransformation:

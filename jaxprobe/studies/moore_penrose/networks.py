@@ -38,6 +38,7 @@ __all__ = [
     "THESIS_LEARNING_RATE",
     "THESIS_BATCH",
     "CodeTraining",
+    "code_training",
     "InitCurves",
     "SubsetTrials",
     "WholeCodes",
@@ -377,6 +378,19 @@ def whole_codes(model: Network, params, codes: np.ndarray, valid_accuracy) -> li
     return out
 
 
+def code_training(res: TrainResult, p: int, per_epoch: int, budget: int, valid_loss, valid_accuracy
+                  ) -> list[CodeTraining]:
+    """One :class:`CodeTraining` per network of a stacked run ``res`` of width ``p``.
+
+    Args:
+      res: the run (``best_step`` per network, ``steps_done``); per_epoch: SGD steps per epoch.
+      budget: the epoch budget; valid_loss, valid_accuracy: (K,) scores of ``res.best_params``.
+    """
+    best = np.asarray(res.best_step)
+    return [CodeTraining(p, k, float(best[k]) / per_epoch, res.steps_done / per_epoch, budget,
+                         float(valid_loss[k]), float(valid_accuracy[k])) for k in range(len(best))]
+
+
 def codes_study(splits: JumpSplits, ps: Sequence[int], seeds: int, epochs: int, subsets: int,
                 seed: int = 0, trained: Optional[dict] = None, patience: Optional[int] = None
                 ) -> dict[str, CodeTrials]:
@@ -403,10 +417,7 @@ def codes_study(splits: JumpSplits, ps: Sequence[int], seeds: int, epochs: int, 
         loss_after, accuracy_after = validation_scores(model, res.best_params, splits.valid_x, splits.valid_y)
         _, accuracy_before = validation_scores(model, params0, splits.valid_x, splits.valid_y)
         budget = res.steps_done // per_epoch if trained and p in trained else epochs
-        for k in range(len(loss_after)):
-            out["trained"].training.append(CodeTraining(
-                p, k, float(np.asarray(res.best_step)[k]) / per_epoch, res.steps_done / per_epoch, budget,
-                float(loss_after[k]), float(accuracy_after[k])))
+        out["trained"].training.extend(code_training(res, p, per_epoch, budget, loss_after, accuracy_after))
         for name, params, acc in (("trained", res.best_params, accuracy_after),
                                   ("untrained", params0, accuracy_before)):
             codes = hidden_codes(model, params)
