@@ -126,7 +126,7 @@ def main(argv=None):
         report.table(*tables.controls_table(rows))
         report.table(*tables.seed_spread_table(judged, seeds))
         report.figure(figures.seed_spread_figure(judged, seeds), "claims_over_seeds.png",
-                      f"Each claim's headline number for every seed (dots) and their mean (bar), with the criterion's "
+                      f"Each claim's headline number for every seed (dots) and their mean (grey line), with the criterion's "
                       f"bar on it (dashed) where it has one; {n_seeds} seeds.")
         report.figure(figures.silhouette_spread_figure([r.disc for r in runs], snap_steps, H),
                       "silhouettes_over_seeds.png",

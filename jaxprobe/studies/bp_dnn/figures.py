@@ -243,7 +243,7 @@ def fig8_figure(digits: Any, labels: Any, guided: Any) -> Any:
 
 
 def seed_spread_figure(judged: Sequence[Any], seeds: Sequence[int]) -> Any:
-    """One panel per claim: its headline number for every seed (dots), their mean (bar), and the
+    """One panel per claim: its headline number for every seed (dots), their mean (grey line), and the
     criterion's bar on the number (dashed) where it has one.
 
     Args:
@@ -263,7 +263,7 @@ def seed_spread_figure(judged: Sequence[Any], seeds: Sequence[int]) -> Any:
     for ax, c in zip(axes.ravel(), judged):
         v = np.asarray(c.values, np.float64)
         xs = np.arange(len(v))
-        ax.bar([len(v) / 2 - 0.5], [v.mean()], width=len(v), color="0.88", zorder=0)
+        ax.axhline(v.mean(), color="0.55", lw=3, alpha=0.6, zorder=0)
         ax.plot(xs, v, "o", color="C0", zorder=2)
         if c.headline.bar is not None:
             ax.axhline(c.headline.bar, color="C3", ls="--", lw=1)
@@ -273,7 +273,7 @@ def seed_spread_figure(judged: Sequence[Any], seeds: Sequence[int]) -> Any:
         ax.set_xticks(xs, [str(s) for s in seeds], fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
         ax.set_title(f"{c.row.criterion.claim[:48]}\n{c.headline.label[:52]}\n→ {c.row.verdict}", fontsize=6.5)
-    fig.suptitle(f"Claims over {len(seeds)} seeds (x: seed; grey bar: mean; dashed: the criterion's bar)", fontsize=9)
+    fig.suptitle(f"Claims over {len(seeds)} seeds (x: seed; grey line: mean; dashed red: the criterion's bar)", fontsize=9)
     return fig
 
 
