@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import numpy as np
 
 from jaxprobe.analysis.tsne import embed
-from jaxprobe.analysis.verdicts import count_outcomes, mark_smoke_test
+from jaxprobe.analysis.verdicts import VERDICTS, count_outcomes, mark_smoke_test
 from jaxprobe.data import mnist
 from jaxprobe.data.sampling import balanced_indices
 from jaxprobe.parallel import unstack
@@ -124,6 +124,12 @@ def main(argv=None):
             report.claim(row.criterion, row.ours, row.seed, row.verdict, control=row.control,
                          control_verdict=row.control_outcome, note=row.note)
         report.table(*tables.controls_table(rows))
+        per_seed_counts = [count_outcomes([r.verdict for r in c]) for c in zip(*[claim.per_seed for claim in judged])]
+        over_counts = count_outcomes([c.row.verdict for c in judged])
+        report.table("Outcome counts: each seed judged alone (seed 0 alone is what a one-seed run reports) and over "
+                     "the seeds", ["run", *VERDICTS],
+                     [[f"seed {s} alone", *[c[v] for v in VERDICTS]] for s, c in zip(seeds, per_seed_counts)]
+                     + [[f"over {n_seeds} seeds", *[over_counts[v] for v in VERDICTS]]])
         report.table(*tables.seed_spread_table(judged, seeds))
         report.figure(figures.seed_spread_figure(judged, seeds), "claims_over_seeds.png",
                       f"Each claim's headline number for every seed (dots) and their mean (grey line), with the criterion's "
@@ -168,8 +174,7 @@ def main(argv=None):
         report.metric("seeds", seeds)
         report.metric("over_seeds", over_seeds.metric_spread(metrics))
         report.metric("claims_over_seeds", over_seeds.claim_metrics(judged))
-        report.metric("outcomes_per_seed", [count_outcomes([r.verdict for r in c]) for c in
-                                            zip(*[claim.per_seed for claim in judged])])
+        report.metric("outcomes_per_seed", per_seed_counts)
     return 0
 
 

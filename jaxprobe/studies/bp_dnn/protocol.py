@@ -8,6 +8,7 @@ from the final network the input-space maps of bp-DNN (eq. 3, 9) and guided-bp-D
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Mapping, Sequence
 
 import jax
@@ -128,6 +129,16 @@ def snapshot_plan(steps: int, fig5: Sequence[int], extra: Sequence[int] = ()) ->
     return fig5_steps, snaps
 
 
+@partial(jax.jit, static_argnums=0)
+def _logits(model: Network, params, x):
+    return model.apply(params, x)
+
+
+@partial(jax.jit, static_argnums=0)
+def _softmax(model: Network, params, x):
+    return jax.nn.softmax(model.apply(params, x))
+
+
 def test_accuracy(model: Network, params, x: Any, y: Any, batch_size: int = 2000) -> float:
     """Classification accuracy in percent, computed in batches.
 
@@ -144,7 +155,7 @@ def test_accuracy(model: Network, params, x: Any, y: Any, batch_size: int = 2000
     """
     validation.check_positive("batch_size", batch_size, integer=True)
     x, y = np.asarray(x), np.asarray(y)
-    logits = np.concatenate([np.asarray(model.apply(params, x[i:i + batch_size]))
+    logits = np.concatenate([np.asarray(_logits(model, params, x[i:i + batch_size]))
                              for i in range(0, len(x), batch_size)])
     return 100.0 * float(np.mean(logits.argmax(1) == y))
 
@@ -179,7 +190,7 @@ def discriminance_by_snapshot(model: Network, snapshots: Mapping[int, Any], feat
         for l in range(1, n_hidden + 1):
             disc[("targets", l, s)] = measure(features[s]["targets"][l - 1])
             disc[("z", l, s)] = measure(features[s]["z"][l - 1])
-        top = np.asarray(jax.nn.softmax(model.apply(snapshots[s], x))) - np.eye(model.n_classes)[y]
+        top = np.asarray(_softmax(model, snapshots[s], x)) - np.eye(model.n_classes)[y]
         disc[("top", n_hidden + 1, s)] = measure(top)
     disc[("input", 0, 0)] = measure(x)
     disc[("label", 0, 0)] = measure(np.eye(model.n_classes)[y] - 1.0 / model.n_classes)
