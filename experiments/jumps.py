@@ -23,10 +23,11 @@ if __package__ in (None, ""):
 import numpy as np
 
 from jaxprobe.analysis.tsne import embed
+from jaxprobe.analysis.verdicts import mark_smoke_test
 from jaxprobe.data import jumps
 from jaxprobe.report import Report, RunCache, experiment_parser
 from jaxprobe.studies.jumps import baseline as bl
-from jaxprobe.studies.jumps import analyses, protocol, sections
+from jaxprobe.studies.jumps import analyses, claims, protocol, sections
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,15 @@ def main(argv=None) -> int:
                       analyses.bottleneck_part(runs, controls, splits, bstats, cfg.ps), analyses.moore_penrose_part()]
         for part in parts:
             write(report, part, smoke)
-        rows = sorted((row for part in parts for row in part.rows.values()), key=lambda r: (int(r.key.rstrip("ab")), r.key))
+        rows = sorted((row for part in parts for row in part.rows.values()),
+                      key=lambda r: (int(claims.claim_key(r).rstrip("ab")), claims.claim_key(r)))
         report.table(*sections.claims_table(rows))
-        report.metric("verdicts", {r.key: r.verdict for r in rows})
-        report.metric("control_verdicts", {r.key: r.control_verdict for r in rows if r.control_verdict})
-        for r in rows:
-            report.claim(r.criterion, r.ours, r.thesis, r.verdict, control=r.control, control_verdict=r.control_verdict,
-                         note=sections.claim_note(r, smoke))
+        report.metric("verdicts", {claims.claim_key(r): r.verdict for r in rows})
+        report.metric("control_verdicts", {claims.claim_key(r): r.control_outcome for r in rows if r.control_outcome})
+        rows = [r._replace(note=sections.claim_note(r)) for r in rows]
+        for r in mark_smoke_test(rows, "quick mode") if smoke else rows:
+            report.claim(r.criterion, r.ours, r.seed, r.verdict, control=r.control, control_verdict=r.control_outcome,
+                         note=r.note)
     return 0
 
 

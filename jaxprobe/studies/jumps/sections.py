@@ -9,6 +9,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from jaxprobe.studies.jumps.claims import claim_key
 from jaxprobe.studies.jumps.errors import ERROR_KEYS, thesis_within, total_std
 from jaxprobe.studies.jumps.thesis import BASELINE_MAX_ERROR, CLAIM_TITLES, THESIS_ERRORS, label
 
@@ -124,7 +125,7 @@ def per_activation_table(rows_by_activation: dict, chosen: str) -> Table:
     return Table("CNN claims per conv activation (verdict; untrained control's verdict in brackets; only "
                  f"[{chosen}] is counted)", ["claim"] + [f"[{a}]" for a in acts],
                  [[rows_by_activation[acts[0]][k].criterion.claim]
-                  + [f"{rows_by_activation[a][k].verdict} ({rows_by_activation[a][k].control_verdict or '—'})"
+                  + [f"{rows_by_activation[a][k].verdict} ({rows_by_activation[a][k].control_outcome or '—'})"
                      for a in acts] for k in keys])
 
 
@@ -136,11 +137,13 @@ def smoke_text(epochs: int, n_train: int) -> str:
             "Run `--full` for the reproduction.")
 
 
-def claim_note(row, smoke: bool) -> str:
-    """A claim row's note: smoke-test mark, the untrained control, the row's own note."""
-    parts = ["smoke test (quick mode)"] if smoke and row.criterion.trained else []
-    if row.control_verdict is not None:
-        parts.append(f"untrained control: {row.control_verdict} ({row.control})")
+def claim_note(row) -> str:
+    """A claim row's note: the untrained control, then the row's own note.
+
+    Quick runs then mark the rows about trained networks with
+    ``jaxprobe.analysis.verdicts.mark_smoke_test`` (which puts its mark first).
+    """
+    parts = [f"untrained control: {row.control_outcome} ({row.control})"] if row.control_outcome is not None else []
     if row.note:
         parts.append(row.note)
     return "; ".join(parts)
@@ -204,5 +207,6 @@ def claims_table(rows) -> Table:
     return Table("Verdicts for the digest's §9 claims 1–25 (claims about trained networks: the same criterion on "
                  "the untrained networks as a control; 'not discriminating' when the control also (partly) holds)",
                  ["#", "claim", "verdict", "our number", "untrained control", "control's number"],
-                 [[r.key, CLAIM_TITLES[int(r.key.rstrip("ab"))] + {"a": " (hidden)", "b": " (output)"}.get(r.key[-1], ""),
-                   r.verdict, r.ours, r.control_verdict or "—", r.control or "—"] for r in rows])
+                 [[k, CLAIM_TITLES[int(k.rstrip("ab"))] + {"a": " (hidden)", "b": " (output)"}.get(k[-1], ""),
+                   r.verdict, r.ours, r.control_outcome or "—", r.control or "—"]
+                  for k, r in ((claim_key(r), r) for r in rows)])
