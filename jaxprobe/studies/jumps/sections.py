@@ -108,6 +108,41 @@ def budget_text(extended: Sequence[str], max_epochs: int, extend_epochs: int) ->
             f"stopping. 'epochs run' in the wall-time table includes the extension.")
 
 
+def convergence_text(rule, budget_epochs: int, patience: int) -> str:
+    """The bottlenecks' convergence rule (issue 16), declared before the runs."""
+    return (f"**Convergence rule (bottlenecks).** A bottleneck whose seeds are still improving after the "
+            f"{budget_epochs}-epoch budget continues from each seed's best parameters in segments of "
+            f"{rule.segment_epochs} epochs (fresh batch orders, the same early stopping) until every seed has "
+            f"converged, up to {rule.max_epochs} epochs in all. A seed has converged after {patience} epochs without "
+            f"a new minimum of its validation loss (early stopping; converged at its best epoch + {patience}) or "
+            f"when a whole segment lowers its lowest validation loss by less than {100 * rule.rel_tol:g} % "
+            f"(plateau; converged at the segment's end); from then on its parameters are kept. The first "
+            f"segment is the protocol before this rule (one extension of {rule.segment_epochs} epochs), so the "
+            f"claims can be compared before and after (table below).")
+
+
+def convergence_table(runs: dict, names: Sequence[str], reasons: dict) -> Table:
+    """Each continued bottleneck's epochs per seed: best epoch, epoch of convergence, why."""
+    rows = []
+    for name in names:
+        r = runs[name]
+        conv = r.convergence
+        rows.append([label(name), r.epochs_run, ", ".join(f"{e:.0f}" for e in r.best_epoch),
+                     ", ".join("—" if np.isnan(e) else f"{e:.0f}" for e in conv["epoch"]),
+                     ", ".join(reasons[int(c)] for c in conv["reason"])])
+    return Table("Bottlenecks trained to convergence: epochs per seed", ["model", "epochs run (stack)",
+                 "best epoch per seed", "converged at epoch per seed", "rule that fired per seed"], rows)
+
+
+def before_after_table(before: dict, after: dict, old_cap: int) -> Table:
+    """Claims judged on the bottlenecks before the convergence rule and after (``{key: ClaimRow}`` each);
+    ``old_cap``: the epochs the protocol before the rule allowed (budget + one extension)."""
+    return Table(f"Claims on the bottlenecks before (the protocol before issue 16: at most {old_cap} epochs) and "
+                 "after training to convergence", ["#", "verdict before", "verdict after", "our number before",
+                                            "our number after"],
+                 [[k, before[k].verdict, after[k].verdict, before[k].ours, after[k].ours] for k in after if k in before])
+
+
 def conv_activation_text(scores: dict, best: str) -> str:
     """Which conv activation was chosen, by the CNNs' validation loss (not by the thesis's tables)."""
     tried = ", ".join(f"{a}: {v:.4f}" for a, v in scores.items())
