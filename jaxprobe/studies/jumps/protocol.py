@@ -205,7 +205,7 @@ class ConvergenceRule:
     reaches ``max_epochs``. A seed has converged once either holds:
 
     * early stopping: ``patience`` epochs without a new minimum of its validation loss
-      (its convergence epoch: its best epoch + ``patience``);
+      (its convergence epoch: its best epoch + ``patience``, the first epoch at which the rule held);
     * plateau: a whole segment lowered its lowest validation loss by less than ``rel_tol``
       (relative; its convergence epoch: the segment's end).
 
@@ -281,7 +281,7 @@ def converge_seeds(cache, run: JumpRun, splits, budget: Budget, rule: Convergenc
         flat = (old_min - new_min) < rule.rel_tol * np.abs(old_min)
         if index == 0:   # nothing was frozen in the first continuation: every seed is judged again
             done[:] = False
-        for mask, why, when in ((~done & stalled, PATIENCE, np.maximum(new.best_epoch, run.epochs_run) + budget.patience),
+        for mask, why, when in ((~done & stalled, PATIENCE, new.best_epoch + budget.patience),
                                 (~done & ~stalled & flat, PLATEAU, np.full(n, float(new.epochs_run)))):
             epoch[mask], reason[mask] = np.minimum(when, new.epochs_run)[mask], why
             done |= mask
