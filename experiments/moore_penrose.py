@@ -4,8 +4,9 @@
    p = 2:2:10, n = 2p..5p, both readings of §4.3.4, exact Clopper–Pearson 95 % bands.
 2. Fig. 4.15: p = 2, n = 5..8, uniform and minimum mutual distance r = 0.1, 0.2.
 3. The thesis's two numbers (p = 2, n = 10 below 1e-5; p = 10, n = 50 above 0.1) beside ours.
-4. Past the thesis: (a) trained 100-p-60 networks' hidden codes of the noise-free jumps against
-   random points, the untrained networks as negative control; (b) the Moore–Penrose output layer
+4. Past the thesis: (a) 100-p-60 networks trained by the thesis's SGD (lr 0.01, batch 100, early
+   stopping on the validation loss): their hidden codes of the noise-free jumps against random
+   points, the untrained networks as negative control; (b) the Moore–Penrose output layer
    as an initialisation, against zero and standard layers from matched starting loss, by steps to
    a fixed validation accuracy.
 
@@ -13,7 +14,7 @@ The study (grids, training, criteria and claim checks, figures) is ``jaxprobe.st
 quick-mode verdicts on trained networks are smoke tests.
 
     python experiments/moore_penrose.py --quick   # about a minute
-    python experiments/moore_penrose.py --full    # the real figure sizes (a few minutes)
+    python experiments/moore_penrose.py --full    # every n = 2p..5p for every p, (a) trained to its minimum (~15 min)
 """
 
 # No ``from __future__ import annotations``: experiments/run_all.py loads this file without registering
@@ -21,6 +22,7 @@ quick-mode verdicts on trained networks are smoke tests.
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -50,7 +52,8 @@ class Config:
     train_sizes: tuple[int, int, int, int]  # train / valid / test / analysis jump signals
     code_ps: tuple[int, ...]
     code_seeds: int
-    code_epochs: int
+    code_epochs: int  # the budget of the thesis's SGD training of (a)'s networks
+    code_patience: Optional[int]  # epochs without a lower validation loss before a network stops
     code_subsets: int
     codes_from_init: bool  # (a) reuses (b)'s standard networks instead of training its own
     init_ps: tuple[int, ...]
@@ -63,17 +66,19 @@ class Config:
 # init_target 0.15 (9× chance): above every initialisation's starting accuracy (≤ 0.09) and reached within
 # 15 epochs by the fastest ones at p = 4 and 10 in a calibration run at the full sizes.
 FULL = Config(
-    ps=(2, 4, 6, 8, 10), dense_ps=(2, 4),
-    fig414=TrialBudget(200, 10_000, 10_000, {2: 2 * 10**7, 4: 10**7, 6: 10**6, 8: 5 * 10**5, 10: 5 * 10**5}),
+    ps=(2, 4, 6, 8, 10), dense_ps=(2, 4, 6, 8, 10),
+    fig414=TrialBudget(200, 10_000, 10_000, {2: 2 * 10**7, 4: 10**7, 6: 10**7, 8: 10**7, 10: 10**7}),
     fig415=TrialBudget(1000, 10_000, 10_000, 2 * 10**7), pad_to_widest=False, check_trials=2000,
-    train_sizes=THESIS_SIZES, code_ps=(2, 4, 6, 8, 10), code_seeds=3, code_epochs=40, code_subsets=4000,
+    train_sizes=THESIS_SIZES, code_ps=(2, 4, 6, 8, 10), code_seeds=3, code_epochs=1500, code_patience=40,
+    code_subsets=4000,
     codes_from_init=False, init_ps=(2, 4, 10), init_seeds=3, init_epochs=15, init_eval_every=30,
     init_target=0.15)
 QUICK = Config(
     ps=(2, 4), dense_ps=(),
     fig414=TrialBudget(100, 4000, 4000, {2: 10**6, 4: 10**5}),
     fig415=TrialBudget(100, 4000, 4000, 10**5), pad_to_widest=True, check_trials=300,
-    train_sizes=(1200, 600, 600, 1200), code_ps=(4,), code_seeds=2, code_epochs=2, code_subsets=200,
+    train_sizes=(1200, 600, 600, 1200), code_ps=(4,), code_seeds=2, code_epochs=2, code_patience=None,
+    code_subsets=200,
     codes_from_init=True, init_ps=(4,), init_seeds=2, init_epochs=2, init_eval_every=3, init_target=0.15)
 
 
@@ -103,6 +108,13 @@ def main(argv=None):
         report.metric("trials_total", int(sum(e.trials for e in res414 + res415)))
         report.figure(figures.fig_414(res414, cfg.ps), "fig4_14_mp_embedding.png", figures.FIG414_CAPTION)
         report.figure(figures.fig_415(res415), "fig4_15_min_distance.png", figures.FIG415_CAPTION)
+        grid = trials.fig414_cells(cfg.ps, dense_ps=cfg.dense_ps)
+        report.text(f"Fig. 4.14 grid: {len(grid)} (n, p) cells × 2 readings; "
+                    + "; ".join(f"p = {p}: n = {', '.join(str(n) for n, q in grid if q == p)} (at most "
+                                f"{cfg.fig414.max_for(p):,} trials a cell)" for p in cfg.ps)
+                    + f". Every cell: {cfg.fig414.target_successes} successes aimed at, a discarded pilot of "
+                    f"{cfg.fig414.pilot_trials:,} trials, at least {cfg.fig414.min_trials:,}.")
+        report.metric("fig414_cells", len(grid))
         report.table("Fig. 4.14 cells", trials.CELL_HEADER, [trials.cell_row(e) for e in res414])
         report.table("Fig. 4.15 cells", trials.CELL_HEADER, [trials.cell_row(e) for e in res415])
 
@@ -143,8 +155,23 @@ def main(argv=None):
         # (a) the Moore–Penrose trial on the networks' own codes, trained and untrained
         with report.stage("(a) trained codes"):
             codes = networks.codes_study(splits, cfg.code_ps, cfg.code_seeds, cfg.code_epochs, cfg.code_subsets,
-                                         args.seed, trained=nets if cfg.codes_from_init else None)
+                                         args.seed, trained=nets if cfg.codes_from_init else None,
+                                         patience=cfg.code_patience)
         trained, untrained = codes["trained"], codes["untrained"]
+        report.text(
+            "(a) The code networks are trained as the thesis trains its bottleneck networks (§3.3.1, §4.2): plain "
+            f"SGD without momentum, learning rate {networks.THESIS_LEARNING_RATE}, batch {networks.THESIS_BATCH}, "
+            "softmax cross-entropy, and the parameters of the lowest validation loss kept (the thesis's early "
+            + (f"stopping; the stack stops once every network has gone {cfg.code_patience} epochs without a lower "
+               f"validation loss, at most {cfg.code_epochs} epochs)." if cfg.code_patience else
+               f"stopping; {cfg.code_epochs} epochs).")
+            + (" Quick mode reuses (b)'s standard networks." if cfg.codes_from_init else ""))
+        report.table(f"(a) training of the code networks (epochs of {len(splits.train_x) // networks.THESIS_BATCH} "
+                     "SGD steps)", networks.TRAINING_HEADER,
+                     networks.training_rows(trained.training))
+        report.metric("codes_training", [t._asdict() for t in trained.training])
+        at_budget = [t for t in trained.training if t.best_epoch >= t.max_epochs - (cfg.code_patience or 0) / 2]
+        report.metric("codes_networks_still_improving_at_budget", len(at_budget))
         report.figure(figures.fig_codes(trained.subsets, res414, cfg.code_ps, control=untrained.subsets),
                       "fig_a_trained_codes.png", figures.CODES_CAPTION)
         report.table("(a) all 60 codes of each network (own / MP correct: classes of the u_k that the network's "

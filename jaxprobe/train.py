@@ -156,20 +156,33 @@ def _check_data(name, data, model: Network):
     return jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.int32)
 
 
-def _epoch_permutation(key, epoch, n):
-    return jax.random.permutation(jax.random.fold_in(key, epoch), n)
+@partial(jax.jit, static_argnums=2)
+def _epoch_permutations(keys, epoch, n):
+    """The epoch's permutation of 0..n-1 for each key of ``keys`` (K,): one compiled call, the same
+    bits as ``jax.random.permutation(jax.random.fold_in(key, epoch), n)`` run key by key."""
+    return jax.vmap(lambda k: jax.random.permutation(jax.random.fold_in(k, epoch), n))(keys)
 
 
 def batch_indices(key: jax.Array, start: int, count: int, n: int, batch_size: int) -> np.ndarray:
-    """Example indices of steps ``start .. start+count-1``: shape (count, batch_size)."""
+    """Example indices of steps ``start .. start+count-1``: shape (count, batch_size), or
+    (K, count, batch_size) for K stacked keys (each model's own order, computed together).
+
+    Epoch e of a key visits the examples in the order ``permutation(fold_in(key, e), n)``; the
+    last ``n mod batch_size`` examples of each permutation are left out of that epoch.
+    """
+    key = jnp.asarray(key)
+    if not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):  # raw uint32 key data: the same bits
+        key = jax.random.wrap_key_data(key)
+    keys = key[None] if key.ndim == 0 else key
     per_epoch = n // batch_size
     rows, perms = [], {}
     for t in range(start, start + count):
         epoch, pos = divmod(t, per_epoch)
         if epoch not in perms:
-            perms[epoch] = np.asarray(_epoch_permutation(key, epoch, n))
-        rows.append(perms[epoch][pos * batch_size:(pos + 1) * batch_size])
-    return np.stack(rows)
+            perms[epoch] = np.asarray(_epoch_permutations(keys, epoch, n))
+        rows.append(perms[epoch][:, pos * batch_size:(pos + 1) * batch_size])
+    out = np.stack(rows, axis=1)
+    return out[0] if key.ndim == 0 else out
 
 
 def _loss(model, params, x, y):
@@ -503,10 +516,7 @@ def fit(
                leave=False)
 
     def run_chunk(params, opt_state, start, count):
-        if stacked:
-            idx = np.stack([batch_indices(k, start, count, n, batch_size) for k in keys])
-        else:
-            idx = batch_indices(keys, start, count, n, batch_size)
+        idx = batch_indices(keys, start, count, n, batch_size)
         pad = [(0, 0)] * (idx.ndim - 2) + [(0, chunk - count), (0, 0)]
         with validation.traced_checks(False):  # the data were checked above, once
             return run(model, optimizer, params, opt_state, x, y, jnp.asarray(np.pad(idx, pad)), count)

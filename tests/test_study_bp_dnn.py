@@ -241,7 +241,59 @@ def test_snapshot_plan_and_solver_check_steps():
         protocol.caffe_lenet_solver(-1)
 
 
-@pytest.mark.parametrize("module", ["protocol", "measures", "criteria", "claims", "figures", "tables"])
+@pytest.mark.parametrize("module", ["protocol", "measures", "criteria", "claims", "figures", "tables", "per_seed",
+                                    "over_seeds"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module(f"jaxprobe.studies.bp_dnn.{module}")
     assert doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+# ------------------------------------------------------------------ over seeds: the rule, the spread
+from jaxprobe.studies.bp_dnn import over_seeds  # noqa: E402
+
+
+def test_mean_measurements_average_every_number_and_pair_digits():
+    import dataclasses
+
+    a, b = synthetic_measurements(), synthetic_measurements()
+    b = dataclasses.replace(b, accuracy=96.4, disc={**b.disc, ("z", 1, 300): (0.4, 0.9)},
+                            r={"guided": np.array([0.5, 0.1, np.nan]), "bp": np.array([0.2, 0.3, 0.0])})
+    a = dataclasses.replace(a, r={"guided": np.array([0.3, 0.1, np.nan]), "bp": np.array([0.0, 0.2, 0.1])})
+    m = over_seeds.mean_measurements([a, b])
+    assert m.accuracy == pytest.approx(96.9)
+    assert m.disc[("z", 1, 300)] == pytest.approx(((0.6 + 0.4) / 2, (0.02 + 0.5 + 0.9) / 2))
+    # digit-wise means: guided (0.4, 0.1, nan), bp (0.1, 0.25, 0.05): guided higher on 1 of 2 defined digits
+    assert m.paired["fraction_higher"] == 0.5 and m.paired["n"] == 2
+    with pytest.raises(ValueError, match="different iterations"):
+        over_seeds.mean_measurements([a, synthetic_measurements(steps=400)])
+
+
+def test_verdict_over_seeds_is_the_criterion_on_the_mean_with_each_seed_counted():
+    import dataclasses
+
+    low = synthetic_measurements()
+    apart_at_init = {**low.disc, ("targets", 1, 0): (0.95, 0.4)}  # the untrained control: z_1 0.02 vs õ_1 0.4
+    good = dataclasses.replace(low, disc={**apart_at_init, ("z", 1, 300): (0.9, 0.37)})  # õ_1 at 300: 0.4
+    bad = dataclasses.replace(low, disc={**apart_at_init, ("z", 1, 300): (0.9, 0.10)})  # 0.30 apart
+    judged = over_seeds.judge([good, good, bad])  # mean sil z_1 0.28: 0.12 from õ_1's 0.40 → does not hold
+    row = {c.row.criterion.claim: c for c in judged}[criteria.Z1_MEETS_TARGET.claim]
+    assert row.row.verdict == DOES_NOT_HOLD and [r.verdict for r in row.per_seed] == [HOLDS, HOLDS, DOES_NOT_HOLD]
+    assert "holds in 2 of 3; does not hold in 1 of 3" in row.row.ours
+    assert row.values == pytest.approx((0.03, 0.03, 0.30))
+    assert [c.row.criterion for c in judged] == list(criteria.ALL)
+    record = over_seeds.claim_metrics(judged)[6]
+    assert record["verdict_counts"] == {HOLDS: 2, DOES_NOT_HOLD: 1} and record["per_seed"] == pytest.approx([0.03, 0.03, 0.3])
+    table = tables.seed_spread_table(judged, [0, 1, 2])
+    assert table.header[2:5] == ["seed 0", "seed 1", "seed 2"] and len(table.rows) == len(criteria.ALL)
+    assert not any("|" in str(cell) for r in table.rows for cell in r[:2])  # markdown-safe
+
+
+def test_seed_keys_are_the_single_seed_keys():
+    """Seed s of the stacked run starts from the keys a run of seed s alone uses."""
+    init, train = protocol.seed_keys(3, 2)
+    for i, s in enumerate((3, 4)):
+        want = jax.random.split(jax.random.key(s))
+        assert jax.random.key_data(init[i]).tolist() == jax.random.key_data(want[0]).tolist()
+        assert jax.random.key_data(train[i]).tolist() == jax.random.key_data(want[1]).tolist()
+    with pytest.raises(ValueError, match="count"):
+        protocol.seed_keys(0, 0)

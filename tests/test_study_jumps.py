@@ -322,8 +322,8 @@ def test_every_criterion_has_cases_for_each_outcome():
 @pytest.mark.parametrize("key, outcome", [(k, o) for k, cases in CASES.items() for o in cases])
 def test_claim_reaches_outcome(key, outcome):
     row = CASES[key][outcome]()
-    assert row.key == key and row.criterion is claims.CRITERIA[key]
-    assert row.verdict == outcome, (row.ours, row.control_verdict, row.control)
+    assert claims.claim_key(row) == key and row.criterion is claims.CRITERIA[key]
+    assert row.verdict == outcome, (row.ours, row.control_outcome, row.control)
     assert isinstance(row.ours, str) and row.ours
 
 
@@ -338,7 +338,7 @@ def test_criteria_quote_the_thesis_and_state_their_thresholds():
 
 def test_control_that_also_holds_is_not_discriminating_and_is_reported():
     row = CASES["12"][ND]()
-    assert row.control_verdict == "holds" and row.verdict == "not discriminating" and "FC diagonal" in row.control
+    assert row.control_outcome == "holds" and row.verdict == "not discriminating" and "FC diagonal" in row.control
 
 
 def test_figure_rows_reach_every_outcome_and_table_3_1_is_not_evidence():
@@ -355,3 +355,29 @@ def test_figure_rows_reach_every_outcome_and_table_3_1_is_not_evidence():
 def test_all_of():
     assert claims.all_of("holds", "partly") == PARTLY
     assert claims.all_of("holds", "not measurable") == NM
+
+
+def test_convergence_rule_continues_in_segments_up_to_the_cap_and_records_each_seed(tmp_path):
+    from jaxprobe.data.jumps import jump_splits
+
+    splits = jump_splits(1.0, sizes=(120, 60, 60, 60))
+    budget = ja.Budget(n_seeds=2, max_epochs=2, patience=1, learning_rate=0.05)
+    cache = RunCache(tmp_path)
+    run, _ = protocol.trained_run(cache, "mlp1", splits, budget)
+    assert protocol.still_improving(run, 1).all()          # the loss still falls after 2 epochs
+    never_flat = protocol.ConvergenceRule(segment_epochs=2, max_epochs=7, rel_tol=0.0)
+    out, first, _ = protocol.converge_seeds(cache, run, splits, budget, never_flat)
+    # the first segment is the protocol before the rule: one extension from the best parameters
+    old = protocol.continue_seeds(run, splits, extra_epochs=2, patience=1, learning_rate=0.05)
+    np.testing.assert_array_equal(first.test_pred, old.test_pred)
+    assert out.max_epochs == 7 and out.epochs_run <= 7     # segments of 2, the last one cut at the cap
+    epoch, reason = out.convergence["epoch"], out.convergence["reason"]
+    assert epoch.shape == reason.shape == (2,)
+    assert (np.isnan(epoch) == (reason == protocol.CAP)).all() and (epoch[~np.isnan(epoch)] <= out.epochs_run).all()
+    always_flat = protocol.ConvergenceRule(segment_epochs=2, max_epochs=7, rel_tol=10.0)
+    flat, _, _ = protocol.converge_seeds(cache, run, splits, budget, always_flat)
+    assert flat.max_epochs == 4 and set(flat.convergence["reason"]) <= {protocol.PATIENCE, protocol.PLATEAU}
+    again, _, cached = protocol.converge_seeds(cache, run, splits, budget, never_flat)   # a rerun reads the cache
+    assert cached and np.array_equal(again.convergence["reason"], reason)
+    np.testing.assert_array_equal(again.test_pred, out.test_pred)
+    assert protocol.run_from_arrays(protocol.run_arrays(out)).convergence["reason"].tolist() == reason.tolist()

@@ -256,3 +256,29 @@ def test_match_scale_analytic_and_unreachable():
     assert np.isnan(networks.match_scale(np.array([[1.0, -1.0]]), np.array([0]), 1.0))
     s = networks.match_scale(np.array([[1.0, -1.0]]), np.array([0]), 0.1)  # log(1 + e^{−2s}) = 0.1
     assert s == pytest.approx(-np.log(np.expm1(0.1)) / 2, rel=1e-8)
+
+
+# --- (a): the code networks are trained by the thesis's SGD ---------------------------------------------
+
+
+def test_code_networks_train_with_plain_sgd_and_report_their_best_epoch(small_net):
+    """Issue 16: (a)'s codes come from plain SGD lr 0.01, batch 100 (thesis §3.3.1), not Adam."""
+    import jax
+
+    from jaxprobe.data.jumps import JumpSplits
+    from jaxprobe.train import fit, make_optimizer
+
+    _, _, x, y = small_net
+    splits = JumpSplits(x[:200], y[:200], x[200:], y[200:], x[200:], y[200:], x[:60], y[:60], 0.5, 3.0)
+    model, params0, res, _ = networks.train_bottlenecks(splits, 4, 2, 3, 7, patience=1)
+    manual = fit(model, params0, (splits.train_x, splits.train_y), key=jax.random.split(jax.random.key(8), 2),
+                 optimizer=make_optimizer("sgd", 0.01), batch_size=100, epochs=3,
+                 valid=(splits.valid_x, splits.valid_y), eval_every=2, patience=1, progress=False, stacked=True)
+    for a, b in zip(jax.tree.leaves(res.params), jax.tree.leaves(manual.params)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    loss, acc = networks.validation_scores(model, res.best_params, splits.valid_x, splits.valid_y)
+    rows = networks.code_training(res, 4, 2, 3, loss, acc)
+    assert [(t.p, t.seed) for t in rows] == [(4, 0), (4, 1)]
+    for t, step in zip(rows, res.best_step):
+        assert t.best_epoch == step / 2 and 0 < t.best_epoch <= t.epochs_run <= t.max_epochs == 3
+    assert len(networks.training_rows(rows)[0]) == len(networks.TRAINING_HEADER)

@@ -44,6 +44,17 @@ def test_schedule_is_a_permutation_per_epoch():
     np.testing.assert_array_equal(batch_indices(jax.random.key(0), 4, 2, 60, 20), idx[4:])
 
 
+def test_stacked_batch_indices_are_each_keys_own_order():
+    keys = jax.random.split(jax.random.key(5), 3)
+    both = batch_indices(keys, 2, 9, 61, 20)  # 3 steps an epoch: crosses epochs 0..3
+    assert both.shape == (3, 9, 20)
+    for k, key in enumerate(keys):
+        perms = [np.asarray(jax.random.permutation(jax.random.fold_in(key, e), 61)) for e in range(4)]
+        want = np.stack([perms[t // 3][(t % 3) * 20:(t % 3 + 1) * 20] for t in range(2, 11)])
+        np.testing.assert_array_equal(both[k], want)
+        np.testing.assert_array_equal(batch_indices(jax.random.key_data(key), 2, 9, 61, 20), want)
+
+
 def test_training_learns_is_deterministic_and_snapshots():
     x, y = _data()
     params = MODEL.init(jax.random.key(0))
@@ -372,8 +383,8 @@ def test_arguments_fit_cannot_honour(kwargs, error, match):
 
 def test_optimizer_by_name_equals_make_optimizer():
     x, y = _data()
-    kw = dict(key=jax.random.key(0), steps=12, batch_size=20, progress=False, learning_rate=1e-2)
-    a = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer="adam", **kw)
+    kw = dict(key=jax.random.key(0), steps=12, batch_size=20, progress=False)
+    a = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer="adam", learning_rate=1e-2, **kw)
     b = fit(MODEL, MODEL.init(jax.random.key(0)), (x, y), optimizer=make_optimizer("adam", 1e-2), **kw)
     assert _close(a.params, b.params)
 

@@ -356,6 +356,10 @@ class Measurements:
     n_maps: int
     seed_accuracy: float = 97.51
     n_hidden: int = 5
+    #: per-digit Pearson r of the 'guided' and 'bp' maps with their digits (trained, untrained); optional,
+    #: used to average seeds digit by digit (``over_seeds.mean_measurements``)
+    r: Optional[Mapping] = None
+    r_untrained: Optional[Mapping] = None
 
 
 def evaluate(m: Measurements) -> list[ClaimRow]:

@@ -21,6 +21,8 @@ __all__ = [
     "fig8_figure",
     "reconstruction_figure",
     "overlay_figure",
+    "seed_spread_figure",
+    "silhouette_spread_figure",
 ]
 
 
@@ -238,3 +240,68 @@ def fig8_figure(digits: Any, labels: Any, guided: Any) -> Any:
     sel = np.concatenate([np.flatnonzero(labels == c)[3:5] for c in range(10)])
     return overlay_figure(np.asarray(digits)[sel], np.asarray(guided)[sel], labels[sel], n_boxes=2, per_row=4,
                           title="Fig. 8 style: boxes on the two strongest (smoothed) guided-bp-DNN regions")
+
+
+def seed_spread_figure(judged: Sequence[Any], seeds: Sequence[int]) -> Any:
+    """One panel per claim: its headline number for every seed (dots), their mean (grey line), and the
+    criterion's bar on the number (dashed) where it has one.
+
+    Args:
+      judged: ``over_seeds.SeedClaim``s; seeds: the seeds, in the order of their values.
+
+    Returns:
+      The matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(judged)
+    ncols = 5
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.1 * nrows), squeeze=False, layout="constrained")
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    for ax, c in zip(axes.ravel(), judged):
+        v = np.asarray(c.values, np.float64)
+        xs = np.arange(len(v))
+        ax.axhline(v.mean(), color="0.55", lw=3, alpha=0.6, zorder=0)
+        ax.plot(xs, v, "o", color="C0", zorder=2)
+        if c.headline.bar is not None:
+            ax.axhline(c.headline.bar, color="C3", ls="--", lw=1)
+        positive = np.all(v > 0) and (c.headline.bar is None or c.headline.bar > 0)
+        if positive and v.max() / v.min() > 100 or (positive and c.headline.bar is not None and c.headline.bar < 1e-3):
+            ax.set_yscale("log")
+        ax.set_xticks(xs, [str(s) for s in seeds], fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(f"{c.row.criterion.claim[:48]}\n{c.headline.label[:52]}\n→ {c.row.verdict}", fontsize=6.5)
+    fig.suptitle(f"Claims over {len(seeds)} seeds (x: seed; grey line: mean; dashed red: the criterion's bar)", fontsize=9)
+    return fig
+
+
+def silhouette_spread_figure(discs: Sequence[Mapping], snap_steps: Sequence[int], n_hidden: int = 5,
+                             bar: float = 0.25) -> Any:
+    """Silhouettes of õ_l and z_l through training over seeds: the mean (line) and range (band) per layer.
+
+    Args:
+      discs: one ``{(kind, l, step): (knn, silhouette)}`` per seed; snap_steps: the iterations.
+      n_hidden: layers l = 1..n_hidden; bar: the 'discriminant' bar, drawn dashed.
+
+    Returns:
+      The matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    xs = np.maximum(np.asarray(snap_steps, float), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    for ax, (kind, sym) in zip(axes, (("targets", "õ"), ("z", "z"))):
+        for l in range(1, n_hidden + 1):
+            sil = np.array([[d[(kind, l, s)][1] for s in snap_steps] for d in discs])
+            ax.plot(xs, sil.mean(0), marker="o", ms=3, color=f"C{l - 1}", label=f"l = {l}")
+            ax.fill_between(xs, sil.min(0), sil.max(0), color=f"C{l - 1}", alpha=0.2, lw=0)
+        ax.axhline(bar, color="gray", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("iteration (0 drawn at 1)")
+        ax.set_title(f"cosine silhouette of {sym}_l over {len(discs)} seeds (mean, range)", fontsize=9)
+    axes[0].set_ylabel("silhouette")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -8,9 +8,11 @@ from the final network the input-space maps of bp-DNN (eq. 3, 9) and guided-bp-D
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Mapping, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -26,6 +28,7 @@ __all__ = [
     "SEED_ACCURACY",
     "KNN_NEIGHBOURS",
     "dnn6",
+    "seed_keys",
     "caffe_lenet_solver",
     "snapshot_plan",
     "test_accuracy",
@@ -51,6 +54,24 @@ def dnn6() -> Network:
     6
     """
     return mlp(list(DNN6_WIDTHS))
+
+
+def seed_keys(seed: int, count: int) -> tuple[jax.Array, jax.Array]:
+    """Initial-weight and minibatch keys of seeds ``seed``, …, ``seed + count − 1``, stacked (K,).
+
+    Seed s gets ``jax.random.split(jax.random.key(s))`` = (weights, batches), the keys a run of
+    seed s alone uses, so member s of a stacked run (``fit(..., stacked=True)``) is that run.
+
+    Raises:
+      ValueError: if ``count`` is not a positive integer.
+
+    >>> init, batches = seed_keys(0, 3)
+    >>> init.shape, batches.shape
+    ((3,), (3,))
+    """
+    validation.check_positive("count", count, integer=True)
+    keys = jnp.stack([jax.random.split(jax.random.key(s)) for s in range(seed, seed + count)])
+    return keys[:, 0], keys[:, 1]
 
 
 def caffe_lenet_solver(steps: int) -> optax.GradientTransformation:
@@ -108,6 +129,11 @@ def snapshot_plan(steps: int, fig5: Sequence[int], extra: Sequence[int] = ()) ->
     return fig5_steps, snaps
 
 
+@partial(jax.jit, static_argnums=0)
+def _logits(model: Network, params, x):
+    return model.apply(params, x)
+
+
 def test_accuracy(model: Network, params, x: Any, y: Any, batch_size: int = 2000) -> float:
     """Classification accuracy in percent, computed in batches.
 
@@ -124,7 +150,7 @@ def test_accuracy(model: Network, params, x: Any, y: Any, batch_size: int = 2000
     """
     validation.check_positive("batch_size", batch_size, integer=True)
     x, y = np.asarray(x), np.asarray(y)
-    logits = np.concatenate([np.asarray(model.apply(params, x[i:i + batch_size]))
+    logits = np.concatenate([np.asarray(_logits(model, params, x[i:i + batch_size]))
                              for i in range(0, len(x), batch_size)])
     return 100.0 * float(np.mean(logits.argmax(1) == y))
 
@@ -159,7 +185,8 @@ def discriminance_by_snapshot(model: Network, snapshots: Mapping[int, Any], feat
         for l in range(1, n_hidden + 1):
             disc[("targets", l, s)] = measure(features[s]["targets"][l - 1])
             disc[("z", l, s)] = measure(features[s]["z"][l - 1])
-        top = np.asarray(jax.nn.softmax(model.apply(snapshots[s], x))) - np.eye(model.n_classes)[y]
+        # softmax outside the compiled forward pass: fused into it, it differs in the last bits
+        top = np.asarray(jax.nn.softmax(_logits(model, snapshots[s], x))) - np.eye(model.n_classes)[y]
         disc[("top", n_hidden + 1, s)] = measure(top)
     disc[("input", 0, 0)] = measure(x)
     disc[("label", 0, 0)] = measure(np.eye(model.n_classes)[y] - 1.0 / model.n_classes)

@@ -23,6 +23,7 @@ __all__ = [
     "reconstruction_metrics",
     "controls_table",
     "control_metrics",
+    "seed_spread_table",
 ]
 
 
@@ -138,3 +139,26 @@ def control_metrics(disc_shuffled: Mapping, scores_untrained: Mapping[str, Any])
         out[f"silhouette_shuffled_targets{l}_it{s}"] = sil
     out.update({f"{name}_untrained": v for name, v in reconstruction_metrics(scores_untrained).items()})
     return out
+
+
+def seed_spread_table(judged: Sequence[Any], seeds: Sequence[int]) -> Table:
+    """Each claim's headline number per seed, its spread, and the verdicts (``over_seeds.judge``).
+
+    Args:
+      judged: ``over_seeds.SeedClaim``s; seeds: the seeds, in the order of their values.
+    """
+    def num(v):
+        return f"{v:.2e}" if v != 0 and abs(v) < 1e-3 else f"{v:.3f}"
+
+    rows = []
+    for c in judged:
+        v = np.asarray(c.values, np.float64)
+        sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        rows.append([c.row.criterion.claim, c.headline.label, *[num(x) for x in v],
+                     f"{num(float(v.mean()))} ± {num(sd)}", f"{num(float(v.min()))}–{num(float(v.max()))}",
+                     "—" if c.headline.bar is None else f"{c.headline.bar:g}", c.row.verdict,
+                     ", ".join(r.verdict for r in c.per_seed)])
+    return Table(f"Claims over {len(seeds)} seeds: the headline number of each claim per seed, mean ± sd (ddof 1), "
+                 "range, the criterion's bar on it, the verdict by the rule above and each seed's own verdict",
+                 ["claim", "headline", *[f"seed {s}" for s in seeds], "mean ± sd", "min–max", "bar",
+                  "verdict over seeds", "verdict per seed"], rows)

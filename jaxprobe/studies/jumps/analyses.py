@@ -16,7 +16,7 @@ import numpy as np
 from jaxprobe.studies.jumps import baseline as bl
 from jaxprobe.studies.jumps import claims, figures, measures as ms, sections
 from jaxprobe.studies.jumps.errors import error_stats
-from jaxprobe.studies.jumps.protocol import choose_conv_activation
+from jaxprobe.studies.jumps.protocol import REASONS, choose_conv_activation
 
 
 @dataclass
@@ -82,18 +82,28 @@ def baseline_part(splits, cal, sigma: float, replicates: int, *, tau_per_class: 
 
 
 def network_part(runs: dict, controls: dict, cached, extended, budget, extend_epochs: int, conv_acts,
-                 baseline: dict) -> Part:
+                 baseline: dict, rule=None) -> Part:
     """The trained runs: per-run metrics, the conv activation used, Tables 3.2–3.4, 4.1, 7.1.
 
     The conv activation is the one with the lower validation loss (independent of the thesis's
     tables); its CNNs (and their untrained controls) are added to ``runs`` (``controls``) under
-    their plain names (``'cnn1'``).
+    their plain names (``'cnn1'``). ``rule``: the bottlenecks' ``protocol.ConvergenceRule`` (None:
+    the single extension of ``extend_epochs``); the epochs per seed go into the metrics and a table.
     """
     part = Part()
     for key, run in runs.items():
         part.metrics[f"run_{key}"] = {"stats": run.summary(), "best_epoch": run.best_epoch,
                                       "epochs_run": run.epochs_run, "wall_s": run.wall}
-    if extended:
+        if run.convergence:
+            part.metrics[f"run_{key}"].update(
+                converged_epoch=run.convergence["epoch"],
+                convergence=[REASONS[int(c)] for c in run.convergence["reason"]])
+    if rule is not None:
+        part.text(sections.convergence_text(rule, budget.max_epochs, budget.patience))
+        converged = [k for k in runs if runs[k].convergence and runs[k].max_epochs > budget.max_epochs]
+        if converged:
+            part.table(sections.convergence_table(runs, converged, REASONS))
+    elif extended:
         part.text(sections.budget_text(extended, budget.max_epochs, extend_epochs))
     trained = dict(runs)
     best, scores = choose_conv_activation(runs, conv_acts)
@@ -173,20 +183,25 @@ def cnn_part(runs: dict, controls: dict, splits, baseline: dict, activation: str
     return part
 
 
-def bottleneck_part(runs: dict, controls: dict, splits, baseline: dict, ps) -> Part:
-    """Ch. 4: the p-sweeps, dead units and 2-D codes of the bottleneck networks (claims 17–23)."""
+def bottleneck_part(runs: dict, controls: dict, splits, baseline: dict, ps, *, draw: bool = True) -> Part:
+    """Ch. 4: the p-sweeps, dead units and 2-D codes of the bottleneck networks (claims 17–23).
+
+    ``draw=False``: the claims and tables only (no figure drawn).
+    """
     part = Part()
     errors, boots = {n: r.stats for n, r in runs.items()}, {n: r.boot for n, r in runs.items()}
     ana_x, ana_y = splits.analysis_x, np.asarray(splits.analysis_y)
     ps = list(ps)
     sw = {kind: ms.sweep_table(runs, kind, ps) for kind in ("shallow", "deep")}
-    part.figure(figures.sweep_figure(sw, ps, baseline), "fig4_3_4_psweeps.png")
+    if draw:
+        part.figure(figures.sweep_figure(sw, ps, baseline), "fig4_3_4_psweeps.png")
     for kind in ("shallow", "deep"):
         part.table(sections.sweep_table(kind, ps, sw[kind], runs))
     keys = [(kind, p) for kind in ("shallow", "deep") for p in ps]
     dead = {(k, p): ms.dead_units_per_layer(runs[f"{k}{p}"], ana_x) for k, p in keys}
     dead0 = {(k, p): ms.dead_units_per_layer(controls[f"{k}{p}"], ana_x) for k, p in keys}
-    part.figure(figures.dead_units_figure(dead, ps), "fig4_5_dead_units.png")
+    if draw:
+        part.figure(figures.dead_units_figure(dead, ps), "fig4_5_dead_units.png")
     part.metrics["dead_units"] = {f"{k}{p}": v.mean(0) for (k, p), v in dead.items()}
     part.metrics["dead_units_untrained"] = {f"{k}{p}": v.mean(0) for (k, p), v in dead0.items()}
     summary = ms.dead_summary(dead, ps)
@@ -195,8 +210,9 @@ def bottleneck_part(runs: dict, controls: dict, splits, baseline: dict, ps) -> P
     part.rows["20"] = claims.claim_20(ps, {k: v[:, 0] for k, v in sw["shallow"].items()})
     part.rows["21"] = claims.claim_21(ps, {k: v[:, 0] for k, v in sw["deep"].items()}, summary["deep_active"])
     part.rows["22"] = claims.claim_22(summary, ms.dead_summary(dead0, ps))
-    part.figure(figures.bottleneck_2d_figure(ms.bottleneck_panels(runs, splits.train_x, splits.train_y, ana_x, ana_y)),
-                "fig4_6_9_bottleneck2d.png")
+    if draw:
+        part.figure(figures.bottleneck_2d_figure(ms.bottleneck_panels(runs, splits.train_x, splits.train_y, ana_x,
+                                                                      ana_y)), "fig4_6_9_bottleneck2d.png")
     part.rows["23"] = claims.claim_23(ms.bottleneck_2d(runs["shallow2"], ana_x, ana_y),
                                       ms.bottleneck_2d(controls["shallow2"], ana_x, ana_y))
     return part

@@ -3,9 +3,11 @@
 :data:`CRITERIA` declares every claim before any number is seen — the thesis's words with their
 section, what is measured, the thresholds of "holds" and "partly" (everything else "does not
 hold"). Each ``claim_NN`` then takes measured numbers (no model, no data) and returns a
-:class:`ClaimRow`. Claims about trained networks also take the same numbers measured on the
-networks before training (``control``): a claim whose untrained control also holds or partly holds
-is "not discriminating" (:func:`jaxprobe.analysis.verdicts.with_control`).
+:class:`jaxprobe.analysis.verdicts.ClaimRow` (the library's, shared with the other studies: the
+thesis's number is its ``seed``, the outcome before the control its ``outcome``, the verdict its
+``.verdict``; :func:`claim_key` gives the claim number). Claims about trained networks also take the
+same numbers measured on the networks before training (``control``): a claim whose untrained control
+also holds or partly holds is "not discriminating" (:func:`jaxprobe.analysis.verdicts.with_control`).
 
 ``errors`` arguments map a run's name (``'mlp2'``, ``'shallow4'``, …) to its per-seed error figures
 ``{'L1': (K,), …, 'max': (K,)}``; ``boots`` map it to the test-set bootstrap std of each figure.
@@ -13,12 +15,12 @@ is "not discriminating" (:func:`jaxprobe.analysis.verdicts.with_control`).
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from jaxprobe.analysis.verdicts import (DOES_NOT_HOLD, HOLDS, NOT_MEASURABLE, PARTLY, Criterion, at_least, at_most,
-                                        share, with_control)
+from jaxprobe.analysis.verdicts import (DOES_NOT_HOLD, HOLDS, NOT_MEASURABLE, PARTLY, ClaimRow, Criterion, at_least,
+                                        at_most, share)
 from jaxprobe.analysis import stats
 from jaxprobe.studies.jumps.errors import ERROR_KEYS, mean_cells, thesis_within
 from jaxprobe.studies.jumps.thesis import (BASELINE_MAX_ERROR, CLAIM_TITLES, DEEP_ACTIVE_UNITS, LABELS,
@@ -149,17 +151,30 @@ CRITERIA = {
 FIGURES_RULE = dict(measure=_FIGURES, holds="all figures", partly="at least half")
 
 
-class ClaimRow(NamedTuple):
-    """One claim's outcome: its criterion, our number, the thesis's, the verdict (control included)."""
+#: Each claim's key by its criterion's claim text (``CRITERIA`` read backwards).
+KEY_BY_CLAIM = {c.claim: key for key, c in CRITERIA.items()}
 
-    key: str
-    criterion: Criterion
-    ours: str
-    thesis: str
-    verdict: str
-    note: str = ""
-    control: Optional[str] = None          # the untrained control's numbers
-    control_verdict: Optional[str] = None  # the same criterion on the control
+
+def claim_key(row: ClaimRow) -> str:
+    """The claim number of a row (``'1'`` … ``'25'``, ``'11a'``, ``'11b'``), from its criterion.
+
+    Args:
+      row: a ``jaxprobe.analysis.verdicts.ClaimRow`` whose criterion is one of :data:`CRITERIA`.
+
+    Returns:
+      Its key in :data:`CRITERIA`.
+
+    Raises:
+      KeyError: for a row whose criterion is not one of this study's claims.
+
+    >>> claim_key(claim_24(10, 10))
+    '24'
+    """
+    try:
+        return KEY_BY_CLAIM[row.criterion.claim]
+    except KeyError:
+        raise KeyError(f"row.criterion.claim={row.criterion.claim!r} is not a claim of the jump study; "
+                       f"rows come from claims.claim_01 … claim_25.") from None
 
 
 def all_of(*verdicts: str) -> str:
@@ -179,17 +194,16 @@ def all_of(*verdicts: str) -> str:
 
 
 def _row(key: str, ours: str, thesis: str, verdict: str, note: str = "") -> ClaimRow:
-    return ClaimRow(key, CRITERIA[key], ours, thesis, verdict, note)
+    return ClaimRow(CRITERIA[key], ours, thesis, verdict, note=note)
 
 
 def _judged(key: str, judge, measured, control, thesis: str, note: str = "") -> ClaimRow:
     """``judge(measured) -> (verdict, ours)``, run on the real numbers and on the control's."""
     verdict, ours = judge(measured)
     if control is None:
-        return ClaimRow(key, CRITERIA[key], ours, thesis, verdict, note)
+        return ClaimRow(CRITERIA[key], ours, thesis, verdict, note=note)
     control_verdict, control_ours = judge(control)
-    return ClaimRow(key, CRITERIA[key], ours, thesis, with_control(verdict, control_verdict), note, control_ours,
-                    control_verdict)
+    return ClaimRow(CRITERIA[key], ours, thesis, verdict, control_ours, control_verdict, note)
 
 
 def _errors_text(name: str) -> str:

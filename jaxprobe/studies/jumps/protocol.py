@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -82,10 +82,15 @@ class JumpRun:
     epochs_run: int
     max_epochs: int
     boot: dict = field(default_factory=dict)   # bootstrap std of each error figure (test-set spread)
+    convergence: dict = field(default_factory=dict)   # {'epoch': (K,), 'reason': (K,)}: see converge_seeds
 
     def summary(self) -> dict:
         """``{statistic: (mean, std)}`` over the seeds."""
         return {k: (float(np.mean(v)), float(np.std(v))) for k, v in self.stats.items()}
+
+
+#: ``glorot_init_stacked`` compiled once per network (bit-identical to the eager call).
+initial_params = jax.jit(glorot_init_stacked, static_argnums=0)
 
 
 def _seed_keys(name: str, seed: int, salt: int):
@@ -117,7 +122,7 @@ def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, p
     """
     net = jump_network(name, conv_activation)
     k_init, k_train = jax.random.split(_seed_keys(name, seed, len(name)))
-    params = glorot_init_stacked(net, jax.random.split(k_init, n_seeds))
+    params = initial_params(net, jax.random.split(k_init, n_seeds))
     t0 = time.perf_counter()
     per_epoch = steps_per_epoch(len(splits.train_x), batch_size)
     res = fit(net, params, (splits.train_x, splits.train_y), key=jax.random.split(k_train, n_seeds),
@@ -132,7 +137,8 @@ def train_seeds(name: str, splits, *, n_seeds: int = 5, max_epochs: int = 400, p
 
 
 def continue_seeds(run: JumpRun, splits, *, extra_epochs: int, patience: int = 40, seed: int = 0,
-                   learning_rate: float = 0.01, batch_size: int = 100, progress: bool = False) -> JumpRun:
+                   learning_rate: float = 0.01, batch_size: int = 100, progress: bool = False, segment: int = 0,
+                   frozen=None) -> JumpRun:
     """Extends a run whose validation loss was still falling at the end of its epoch budget.
 
     Plain SGD has no optimiser state, so training simply resumes from each seed's best parameters
@@ -144,6 +150,9 @@ def continue_seeds(run: JumpRun, splits, *, extra_epochs: int, patience: int = 4
       splits: the data it was trained on.
       extra_epochs: the additional budget.
       patience, seed, learning_rate, batch_size, progress: as in :func:`train_seeds`.
+      segment: which continuation this is (0: the first; each draws its own batch orders).
+      frozen: (K,) bools, seeds whose parameters are kept whatever happens (converged earlier); they
+        are still trained in the stack, but their results are not taken. None: no seed is frozen.
 
     Returns:
       A new :class:`JumpRun` (history concatenated, ``max_epochs`` increased).
@@ -152,12 +161,12 @@ def continue_seeds(run: JumpRun, splits, *, extra_epochs: int, patience: int = 4
     n_seeds = len(run.best_epoch)
     t0 = time.perf_counter()
     res = fit(run.net, run.params, (splits.train_x, splits.train_y),
-              key=jax.random.split(_seed_keys(run.name, seed, 104729), n_seeds),
+              key=jax.random.split(_seed_keys(run.name, seed, 104729 + 7 * int(segment)), n_seeds),
               learning_rate=learning_rate, batch_size=batch_size, epochs=extra_epochs,
               valid=(splits.valid_x, splits.valid_y), patience=patience, progress=progress, stacked=True)
     old_best = np.min(np.atleast_2d(np.asarray(run.history["valid_loss"]).reshape(len(run.history["step"]), -1)), axis=0)
     new_best = np.min(np.asarray(res.history["valid_loss"]).reshape(len(res.history["step"]), -1), axis=0)
-    better = new_best < old_best
+    better = (new_best < old_best) & ~(np.zeros(n_seeds, bool) if frozen is None else np.asarray(frozen, bool))
     pick = lambda new, old: jnp.where(jnp.asarray(better).reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
     params = jax.tree.map(pick, res.best_params, run.params)
     best_epoch = np.where(better, run.best_epoch + np.asarray(res.best_step) / per_epoch, run.best_epoch)
@@ -169,12 +178,118 @@ def continue_seeds(run: JumpRun, splits, *, extra_epochs: int, patience: int = 4
     return JumpRun(name=run.name, net=run.net, params=params, best_epoch=best_epoch, history=history, stats=stats,
                    test_pred=pred, wall=run.wall + time.perf_counter() - t0,
                    epochs_run=run.epochs_run + int(res.steps_done // per_epoch),
-                   max_epochs=run.max_epochs + extra_epochs)
+                   max_epochs=run.max_epochs + extra_epochs, convergence=dict(run.convergence))
 
 
 def needs_extension(run: JumpRun, patience: int) -> bool:
     """Did some seed's best epoch fall within ``patience // 2`` of the budget's end (still improving)?"""
     return bool(np.max(run.best_epoch) >= run.max_epochs - patience // 2)
+
+
+# --------------------------------------------------------------------------- convergence
+
+#: Why a seed stopped (``run.convergence['reason']``): its validation loss had no new minimum for
+#: ``patience`` epochs; a whole segment lowered its best validation loss by less than ``rel_tol``;
+#: the epoch cap came first (not converged).
+PATIENCE, PLATEAU, CAP = 0, 1, 2
+REASONS = {PATIENCE: "early stopping", PLATEAU: "plateau", CAP: "cap (not converged)"}
+
+
+@dataclass(frozen=True)
+class ConvergenceRule:
+    """Training to convergence (the bottlenecks of Ch. 4, issue 16), declared before any run.
+
+    After the budget's first ``Budget.max_epochs`` epochs, a run some of whose seeds are still
+    improving continues from each seed's best parameters in segments of ``segment_epochs``
+    (:func:`continue_seeds`, same early stopping) until every seed has converged or the run
+    reaches ``max_epochs``. A seed has converged once either holds:
+
+    * early stopping: ``patience`` epochs without a new minimum of its validation loss
+      (its convergence epoch: its best epoch + ``patience``, the first epoch at which the rule held);
+    * plateau: a whole segment lowered its lowest validation loss by less than ``rel_tol``
+      (relative; its convergence epoch: the segment's end).
+
+    A converged seed keeps its parameters (it is still trained in the stack, its results unused).
+
+    Args:
+      segment_epochs: epochs per continuation (the first is the old single extension).
+      max_epochs: the cap on all epochs, the first budget included.
+      rel_tol: the plateau's relative improvement per segment.
+    """
+
+    segment_epochs: int = 1000
+    max_epochs: int = 4500
+    rel_tol: float = 0.01
+
+
+def still_improving(run: JumpRun, patience: int) -> np.ndarray:
+    """(K,) bools: seeds whose best epoch lies within ``patience`` epochs of the end of the run.
+
+    >>> run = JumpRun("x", None, (), np.array([10.0, 480.0]), {}, {}, np.zeros((2, 1)), 0.0, 500, 500)
+    >>> still_improving(run, 40).tolist()
+    [False, True]
+    """
+    return np.asarray(run.best_epoch) > run.epochs_run - patience
+
+
+def _segment(cache, run: JumpRun, splits, budget: Budget, rule: ConvergenceRule, index: int, frozen, *, seed: int,
+             progress: bool) -> tuple[JumpRun, bool]:
+    """Continuation ``index`` of ``run`` through the cache (index 0 is :func:`extended_run`, unchanged)."""
+    extra = min(rule.segment_epochs, rule.max_epochs - run.max_epochs)
+    if index == 0:
+        return extended_run(cache, run, splits, budget, extra, seed=seed, progress=progress)
+    tag = f"{run.name}_segment{index}"
+    config = {"run": tag, **_data_config(splits), "budget": vars(budget), "rule": vars(rule), "seed": seed,
+              "start": run.max_epochs, "frozen": np.asarray(frozen, bool).tolist()}
+    cached = cache.path(tag, config).is_file()
+    arrays = cache.get(tag, config, lambda: run_arrays(continue_seeds(
+        run, splits, extra_epochs=extra, patience=budget.patience, seed=seed, learning_rate=budget.learning_rate,
+        batch_size=budget.batch_size, progress=progress, segment=index, frozen=frozen)))
+    return run_from_arrays(arrays), cached
+
+
+def converge_seeds(cache, run: JumpRun, splits, budget: Budget, rule: ConvergenceRule, *, seed: int = 0,
+                   progress: bool = False) -> tuple[JumpRun, Optional[JumpRun], bool]:
+    """Trains ``run`` (after its first budget) to convergence under ``rule``; records each seed's epochs.
+
+    Args:
+      cache: a ``jaxprobe.report.RunCache`` (each continuation is kept).
+      run: the run after its first :class:`Budget` (:func:`trained_run`).
+      splits, budget, seed, progress: as in :func:`trained_run`.
+      rule: the :class:`ConvergenceRule`.
+
+    Returns:
+      ``(run, first_extension, cached)``: the converged run, with ``run.convergence`` =
+      ``{'epoch': (K,) epochs until each seed converged (nan: cap), 'reason': (K,) codes of
+      REASONS}``; the run after the first continuation only (the protocol before issue 16: one
+      extension of ``rule.segment_epochs``), or None when no seed needed a continuation; whether
+      every continuation came from the cache.
+    """
+    n = len(run.best_epoch)
+    epoch, reason = np.full(n, np.nan), np.full(n, CAP)
+    improving = still_improving(run, budget.patience)
+    done = ~improving
+    epoch[done], reason[done] = run.best_epoch[done] + budget.patience, PATIENCE
+    first, all_cached, index = None, True, 0
+    while not done.all() and run.max_epochs < rule.max_epochs:
+        new, hit = _segment(cache, run, splits, budget, rule, index, done.copy() if index else None, seed=seed,
+                            progress=progress)
+        all_cached &= hit
+        stopped = new.epochs_run < new.max_epochs   # early stopping ended the segment: every seed stalled
+        old_min, new_min = min_valid_loss(run), min_valid_loss(new)
+        stalled = ~still_improving(new, budget.patience) | stopped
+        flat = (old_min - new_min) < rule.rel_tol * np.abs(old_min)
+        if index == 0:   # nothing was frozen in the first continuation: every seed is judged again
+            done[:] = False
+        for mask, why, when in ((~done & stalled, PATIENCE, new.best_epoch + budget.patience),
+                                (~done & ~stalled & flat, PLATEAU, np.full(n, float(new.epochs_run)))):
+            epoch[mask], reason[mask] = np.minimum(when, new.epochs_run)[mask], why
+            done |= mask
+        first = new if index == 0 else first
+        run, index = new, index + 1
+    epoch[~done], reason[~done] = np.nan, CAP
+    run.convergence = {"epoch": epoch, "reason": reason}
+    return run, first, all_cached and index > 0
 
 
 # --------------------------------------------------------------------------- storage
@@ -190,7 +305,7 @@ def run_arrays(run: JumpRun) -> dict:
 
     Returns:
       ``{'name', 'conv_activation', 'params', 'best_epoch', 'history', 'stats', 'test_pred', 'wall',
-      'epochs_run', 'max_epochs'}``; :func:`run_from_arrays` rebuilds the run (the bootstrap std
+      'epochs_run', 'max_epochs', 'convergence'}``; :func:`run_from_arrays` rebuilds the run (the bootstrap std
       ``boot`` is not stored: it is recomputed from ``test_pred``).
     """
     out = {k: getattr(run, k) for k in _RUN_FIELDS}
@@ -200,6 +315,7 @@ def run_arrays(run: JumpRun) -> dict:
     out["test_pred"] = np.asarray(run.test_pred)
     out["params"] = [{k: np.asarray(v) for k, v in layer.items()} for layer in run.params]
     out["conv_activation"] = _conv_activation(run.net)
+    out["convergence"] = {k: np.asarray(v) for k, v in run.convergence.items()}
     return out
 
 
@@ -216,7 +332,8 @@ def run_from_arrays(arrays: dict) -> JumpRun:
                    history={k: np.asarray(v) for k, v in arrays["history"].items()},
                    stats={k: np.asarray(v) for k, v in arrays["stats"].items()},
                    test_pred=np.asarray(arrays["test_pred"]), wall=float(arrays["wall"]),
-                   epochs_run=int(arrays["epochs_run"]), max_epochs=int(arrays["max_epochs"]))
+                   epochs_run=int(arrays["epochs_run"]), max_epochs=int(arrays["max_epochs"]),
+                   convergence={k: np.asarray(v) for k, v in arrays.get("convergence", {}).items()})
 
 
 def _data_config(splits) -> dict:
@@ -271,7 +388,8 @@ def training_plan(nets: Sequence[str], conv_acts: Sequence[str], ps: Sequence[in
 
 
 def train_plan(cache, plan, splits, budget: Budget, *, extend_epochs: int = 0, seed: int = 0,
-               progress: bool = False) -> tuple[dict, list[str], set]:
+               progress: bool = False, rule: Optional[ConvergenceRule] = None,
+               before_rule: Optional[dict] = None) -> tuple[dict, list[str], set]:
     """Every run of ``plan`` (:func:`trained_run`), bottlenecks still improving extended.
 
     Args:
@@ -279,6 +397,11 @@ def train_plan(cache, plan, splits, budget: Budget, *, extend_epochs: int = 0, s
       plan: :func:`training_plan`'s list.
       splits, budget, seed, progress: as in :func:`trained_run`.
       extend_epochs: extra budget for a bottleneck whose best epoch is near the end (0: none).
+      rule: a :class:`ConvergenceRule` for the bottlenecks (:func:`converge_seeds`; it replaces
+        ``extend_epochs``); None: the single extension above.
+      before_rule: a dict that receives, for every bottleneck a ``rule`` continued, the run the
+        protocol before it gave (the single extension of ``rule.segment_epochs`` where
+        :func:`needs_extension`, else the first budget), with its bootstrap std; None: not kept.
 
     Returns:
       ``(runs, extended, cached)``: ``{key: JumpRun}`` (CNN keys carry the activation,
@@ -286,13 +409,25 @@ def train_plan(cache, plan, splits, budget: Budget, *, extend_epochs: int = 0, s
       the keys that came from the cache.
     """
     runs, extended, cached = {}, [], set()
+    test_y = np.asarray(splits.test_y)
     for name, act in plan:
         run, hit = trained_run(cache, name, splits, budget, seed=seed, conv_activation=act, progress=progress)
-        if extend_epochs and name.startswith(("shallow", "deep")) and needs_extension(run, budget.patience):
+        bottleneck = name.startswith(("shallow", "deep"))
+        if rule is not None and bottleneck:
+            first_run = run
+            run, first, seg_hit = converge_seeds(cache, run, splits, budget, rule, seed=seed, progress=progress)
+            if run.max_epochs > budget.max_epochs:
+                extended.append(name)
+                hit = hit and seg_hit
+                if before_rule is not None:
+                    old = first if needs_extension(first_run, budget.patience) else first_run
+                    old.boot = bootstrap_error_std(old.test_pred, test_y)
+                    before_rule[name] = old
+        elif extend_epochs and bottleneck and needs_extension(run, budget.patience):
             run, hit = extended_run(cache, run, splits, budget, extend_epochs, seed=seed, progress=progress)
             extended.append(name)
         key = f"{name}_{act}" if name.startswith("cnn") else name
-        run.boot = bootstrap_error_std(run.test_pred, np.asarray(splits.test_y))
+        run.boot = bootstrap_error_std(run.test_pred, test_y)
         runs[key] = run
         if hit:
             cached.add(key)
@@ -379,7 +514,7 @@ def initial_run(run: JumpRun, splits, *, seed: int = 0) -> JumpRun:
       A :class:`JumpRun` with the initial parameters, test figures, ``best_epoch`` 0 and no history.
     """
     k_init, _ = jax.random.split(_seed_keys(run.name, seed, len(run.name)))
-    params = glorot_init_stacked(run.net, jax.random.split(k_init, len(run.best_epoch)))
+    params = initial_params(run.net, jax.random.split(k_init, len(run.best_epoch)))
     pred, stats = test_stats(run.net, params, splits)
     return JumpRun(name=run.name, net=run.net, params=params, best_epoch=np.zeros(len(run.best_epoch)), history={},
                    stats=stats, test_pred=pred, wall=0.0, epochs_run=0, max_epochs=0)

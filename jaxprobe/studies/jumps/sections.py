@@ -9,6 +9,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from jaxprobe.studies.jumps.claims import claim_key
 from jaxprobe.studies.jumps.errors import ERROR_KEYS, thesis_within, total_std
 from jaxprobe.studies.jumps.thesis import BASELINE_MAX_ERROR, CLAIM_TITLES, THESIS_ERRORS, label
 
@@ -107,6 +108,41 @@ def budget_text(extended: Sequence[str], max_epochs: int, extend_epochs: int) ->
             f"stopping. 'epochs run' in the wall-time table includes the extension.")
 
 
+def convergence_text(rule, budget_epochs: int, patience: int) -> str:
+    """The bottlenecks' convergence rule (issue 16), declared before the runs."""
+    return (f"**Convergence rule (bottlenecks).** A bottleneck whose seeds are still improving after the "
+            f"{budget_epochs}-epoch budget continues from each seed's best parameters in segments of "
+            f"{rule.segment_epochs} epochs (fresh batch orders, the same early stopping) until every seed has "
+            f"converged, up to {rule.max_epochs} epochs in all. A seed has converged after {patience} epochs without "
+            f"a new minimum of its validation loss (early stopping; converged at its best epoch + {patience}) or "
+            f"when a whole segment lowers its lowest validation loss by less than {100 * rule.rel_tol:g} % "
+            f"(plateau; converged at the segment's end); from then on its parameters are kept. The first "
+            f"segment is the protocol before this rule (one extension of {rule.segment_epochs} epochs), so the "
+            f"claims can be compared before and after (table below).")
+
+
+def convergence_table(runs: dict, names: Sequence[str], reasons: dict) -> Table:
+    """Each continued bottleneck's epochs per seed: best epoch, epoch of convergence, why."""
+    rows = []
+    for name in names:
+        r = runs[name]
+        conv = r.convergence
+        rows.append([label(name), r.epochs_run, ", ".join(f"{e:.0f}" for e in r.best_epoch),
+                     ", ".join("—" if np.isnan(e) else f"{e:.0f}" for e in conv["epoch"]),
+                     ", ".join(reasons[int(c)] for c in conv["reason"])])
+    return Table("Bottlenecks trained to convergence: epochs per seed", ["model", "epochs run (stack)",
+                 "best epoch per seed", "converged at epoch per seed", "rule that fired per seed"], rows)
+
+
+def before_after_table(before: dict, after: dict, old_cap: int) -> Table:
+    """Claims judged on the bottlenecks before the convergence rule and after (``{key: ClaimRow}`` each);
+    ``old_cap``: the epochs the protocol before the rule allowed (budget + one extension)."""
+    return Table(f"Claims on the bottlenecks before (the protocol before issue 16: at most {old_cap} epochs) and "
+                 "after training to convergence", ["#", "verdict before", "verdict after", "our number before",
+                                            "our number after"],
+                 [[k, before[k].verdict, after[k].verdict, before[k].ours, after[k].ours] for k in after if k in before])
+
+
 def conv_activation_text(scores: dict, best: str) -> str:
     """Which conv activation was chosen, by the CNNs' validation loss (not by the thesis's tables)."""
     tried = ", ".join(f"{a}: {v:.4f}" for a, v in scores.items())
@@ -124,7 +160,7 @@ def per_activation_table(rows_by_activation: dict, chosen: str) -> Table:
     return Table("CNN claims per conv activation (verdict; untrained control's verdict in brackets; only "
                  f"[{chosen}] is counted)", ["claim"] + [f"[{a}]" for a in acts],
                  [[rows_by_activation[acts[0]][k].criterion.claim]
-                  + [f"{rows_by_activation[a][k].verdict} ({rows_by_activation[a][k].control_verdict or '—'})"
+                  + [f"{rows_by_activation[a][k].verdict} ({rows_by_activation[a][k].control_outcome or '—'})"
                      for a in acts] for k in keys])
 
 
@@ -136,11 +172,13 @@ def smoke_text(epochs: int, n_train: int) -> str:
             "Run `--full` for the reproduction.")
 
 
-def claim_note(row, smoke: bool) -> str:
-    """A claim row's note: smoke-test mark, the untrained control, the row's own note."""
-    parts = ["smoke test (quick mode)"] if smoke and row.criterion.trained else []
-    if row.control_verdict is not None:
-        parts.append(f"untrained control: {row.control_verdict} ({row.control})")
+def claim_note(row) -> str:
+    """A claim row's note: the untrained control, then the row's own note.
+
+    Quick runs then mark the rows about trained networks with
+    ``jaxprobe.analysis.verdicts.mark_smoke_test`` (which puts its mark first).
+    """
+    parts = [f"untrained control: {row.control_outcome} ({row.control})"] if row.control_outcome is not None else []
     if row.note:
         parts.append(row.note)
     return "; ".join(parts)
@@ -204,5 +242,6 @@ def claims_table(rows) -> Table:
     return Table("Verdicts for the digest's §9 claims 1–25 (claims about trained networks: the same criterion on "
                  "the untrained networks as a control; 'not discriminating' when the control also (partly) holds)",
                  ["#", "claim", "verdict", "our number", "untrained control", "control's number"],
-                 [[r.key, CLAIM_TITLES[int(r.key.rstrip("ab"))] + {"a": " (hidden)", "b": " (output)"}.get(r.key[-1], ""),
-                   r.verdict, r.ours, r.control_verdict or "—", r.control or "—"] for r in rows])
+                 [[k, CLAIM_TITLES[int(k.rstrip("ab"))] + {"a": " (hidden)", "b": " (output)"}.get(k[-1], ""),
+                   r.verdict, r.ours, r.control_outcome or "—", r.control or "—"]
+                  for k, r in ((claim_key(r), r) for r in rows)])

@@ -10,6 +10,11 @@
 * :func:`hidden_codes`, :func:`subset_trials`, :func:`whole_codes`, :func:`codes_study` — the
   trial of §4.3.4 on a network's own hidden codes v_k = ReLU(W₁u_k + b₁) of the noise-free jumps
   u_k instead of uniform random points, trained and (negative control) untrained.
+
+Every network here is trained as the thesis trains its bottleneck networks (§3.3, §4.2, "all the
+activation or hyperparameter settings are kept the same as in Section 3.3"): plain SGD without
+momentum, learning rate :data:`THESIS_LEARNING_RATE`, batch :data:`THESIS_BATCH`, softmax
+cross-entropy, and (for the codes) early stopping on the validation loss.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from typing import NamedTuple, Optional, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from jaxprobe import moore_penrose as mp
 from jaxprobe.data.jumps import JumpSplits, clean_jumps
@@ -31,6 +35,10 @@ from jaxprobe.train import TrainResult, fit
 
 __all__ = [
     "INITS",
+    "THESIS_LEARNING_RATE",
+    "THESIS_BATCH",
+    "CodeTraining",
+    "code_training",
     "InitCurves",
     "SubsetTrials",
     "WholeCodes",
@@ -50,12 +58,17 @@ __all__ = [
     "codes_study",
     "WHOLE_CODES_HEADER",
     "whole_codes_rows",
+    "TRAINING_HEADER",
+    "training_rows",
 ]
 
 #: Output-layer initialisations of (b), in the order they are trained and plotted.
 INITS = ("standard", "zero", "mp", "mp_matched_standard")
 N_CLASSES = 60
 INPUT_LENGTH = 100
+#: The thesis's SGD (§3.3.1): plain SGD, no momentum, learning rate 0.01, batch 100.
+THESIS_LEARNING_RATE = 0.01
+THESIS_BATCH = 100
 
 
 class InitCurves(NamedTuple):
@@ -96,11 +109,28 @@ class WholeCodes(NamedTuple):
     valid_accuracy: float
 
 
+class CodeTraining(NamedTuple):
+    """How one network of (a) was trained: the epoch of its lowest validation loss (the parameters
+    whose codes are used), the epochs the stack ran (it stops when every network has gone
+    ``patience`` epochs without a lower validation loss) and the budget, and the validation loss
+    and accuracy at the lowest."""
+
+    p: int
+    seed: int
+    best_epoch: float
+    epochs_run: float
+    max_epochs: int
+    valid_loss: float
+    valid_accuracy: float
+
+
 class CodeTrials(NamedTuple):
-    """:func:`codes_study`'s result for the trained networks or their untrained control."""
+    """:func:`codes_study`'s result for the trained networks or their untrained control
+    (``training``: one :class:`CodeTraining` per trained network; empty for the control)."""
 
     subsets: list
     whole: list
+    training: list = []
 
 
 def mean_cross_entropy(logits, labels) -> float:
@@ -223,22 +253,24 @@ def output_layer(model: Network, params, x, y, init: str) -> tuple[tuple, np.nda
 
 
 def train_bottlenecks(splits: JumpSplits, p: int, seeds: int, epochs: int, key: int, *,
-                      init: str = "standard", optimizer: Optional[optax.GradientTransformation] = None,
-                      eval_every: Optional[int] = None, progress: bool = False
-                      ) -> tuple[Network, tuple, TrainResult, np.ndarray]:
+                      init: str = "standard", eval_every: Optional[int] = None, patience: Optional[int] = None,
+                      progress: bool = False) -> tuple[Network, tuple, TrainResult, np.ndarray]:
     """``seeds`` networks 100-p-60 (ReLU hidden, softmax output) trained at once.
 
-    SGD lr 0.01 (or ``optimizer``), batch 100, as in the thesis's §3.3 protocol; the output layer
-    from :func:`output_layer`.
+    The thesis's training (§3.3.1): plain SGD, no momentum, lr :data:`THESIS_LEARNING_RATE`,
+    batch :data:`THESIS_BATCH`; the output layer from :func:`output_layer`. With ``patience``,
+    each network stops after that many evaluations without a lower validation loss and
+    ``TrainResult.best_params`` holds its parameters at the lowest one (the thesis's early stopping).
 
     Args:
       splits: the jump data (``jaxprobe.data.jumps.jump_splits``).
       p: bottleneck width.
       seeds: number of networks K.
-      epochs: training epochs.
+      epochs: training epochs (the budget when ``patience`` is given).
       key: integer seed of the initial parameters (and, + 1, of the batches).
       init: one of :data:`INITS`.
       eval_every: steps between validation evaluations (default: one epoch).
+      patience: evaluations without improvement before a network stops (default: never).
 
     Returns:
       (model, initial stacked parameters, ``TrainResult``, the MP layer's scale per model).
@@ -246,11 +278,11 @@ def train_bottlenecks(splits: JumpSplits, p: int, seeds: int, epochs: int, key: 
     model = mlp([INPUT_LENGTH, p, N_CLASSES])
     params = model.init_stacked(jax.random.split(jax.random.key(key), seeds))
     params, scale = output_layer(model, params, splits.train_x, splits.train_y, init)
-    per_epoch = len(splits.train_x) // 100
+    per_epoch = len(splits.train_x) // THESIS_BATCH
     result = fit(model, params, (splits.train_x, splits.train_y),
-                 key=jax.random.split(jax.random.key(key + 1), seeds), optimizer=optimizer,
-                 batch_size=100, epochs=epochs,
-                 valid=(splits.valid_x, splits.valid_y), eval_every=eval_every or per_epoch,
+                 key=jax.random.split(jax.random.key(key + 1), seeds), optimizer="sgd",
+                 learning_rate=THESIS_LEARNING_RATE, batch_size=THESIS_BATCH, epochs=epochs,
+                 valid=(splits.valid_x, splits.valid_y), eval_every=eval_every or per_epoch, patience=patience,
                  progress=progress, stacked=True)
     return model, params, result, scale
 
@@ -346,27 +378,46 @@ def whole_codes(model: Network, params, codes: np.ndarray, valid_accuracy) -> li
     return out
 
 
+def code_training(res: TrainResult, p: int, per_epoch: int, budget: int, valid_loss, valid_accuracy
+                  ) -> list[CodeTraining]:
+    """One :class:`CodeTraining` per network of a stacked run ``res`` of width ``p``.
+
+    Args:
+      res: the run (``best_step`` per network, ``steps_done``); per_epoch: SGD steps per epoch.
+      budget: the epoch budget; valid_loss, valid_accuracy: (K,) scores of ``res.best_params``.
+    """
+    best = np.asarray(res.best_step)
+    return [CodeTraining(p, k, float(best[k]) / per_epoch, res.steps_done / per_epoch, budget,
+                         float(valid_loss[k]), float(valid_accuracy[k])) for k in range(len(best))]
+
+
 def codes_study(splits: JumpSplits, ps: Sequence[int], seeds: int, epochs: int, subsets: int,
-                seed: int = 0, trained: Optional[dict] = None) -> dict[str, CodeTrials]:
+                seed: int = 0, trained: Optional[dict] = None, patience: Optional[int] = None
+                ) -> dict[str, CodeTrials]:
     """The trial on trained networks' codes of the u_k, and on the same networks untrained.
 
-    For each width p, ``seeds`` networks are trained with Adam (lr 1e-3, so the codes come from
-    well-trained networks within ``epochs``) unless ``trained`` holds {p: (model, initial params,
-    TrainResult)}. The untrained control uses the initial parameters and the same random subsets.
+    For each width p, ``seeds`` networks are trained by the thesis's SGD (:func:`train_bottlenecks`:
+    lr 0.01, batch 100, at most ``epochs`` epochs, early stopping after ``patience`` epochs without
+    a lower validation loss) unless ``trained`` holds {p: (model, initial params, TrainResult)}; the
+    codes are those of the lowest validation loss. The untrained control uses the initial
+    parameters and the same random subsets.
 
     Returns:
-      {'trained': CodeTrials, 'untrained': CodeTrials}.
+      {'trained': CodeTrials, 'untrained': CodeTrials}; the trained one's ``training`` says when
+      each network reached its lowest validation loss.
     """
     rng = {"trained": np.random.default_rng(seed), "untrained": np.random.default_rng(seed)}
-    out = {name: CodeTrials([], []) for name in rng}
+    out = {name: CodeTrials([], [], []) for name in rng}
+    per_epoch = len(splits.train_x) // THESIS_BATCH
     for p in ps:
         if trained and p in trained:
             model, params0, res = trained[p]
         else:
-            model, params0, res, _ = train_bottlenecks(splits, p, seeds, epochs, 1000 + 10 * p,
-                                                       optimizer=optax.adam(1e-3))
-        accuracy_after = np.asarray(res.history["valid_accuracy"])[-1]
+            model, params0, res, _ = train_bottlenecks(splits, p, seeds, epochs, 1000 + 10 * p, patience=patience)
+        loss_after, accuracy_after = validation_scores(model, res.best_params, splits.valid_x, splits.valid_y)
         _, accuracy_before = validation_scores(model, params0, splits.valid_x, splits.valid_y)
+        budget = res.steps_done // per_epoch if trained and p in trained else epochs
+        out["trained"].training.extend(code_training(res, p, per_epoch, budget, loss_after, accuracy_after))
         for name, params, acc in (("trained", res.best_params, accuracy_after),
                                   ("untrained", params0, accuracy_before)):
             codes = hidden_codes(model, params)
@@ -383,3 +434,14 @@ WHOLE_CODES_HEADER = ("network", "p", "seed", "dead units", "MP centred succeeds
 def whole_codes_rows(codes: dict[str, CodeTrials]) -> list[list]:
     """Report rows of :func:`codes_study`'s ``WholeCodes``, trained and untrained networks."""
     return [[name, *w[:7], f"{w.valid_accuracy:.3f}"] for name, c in codes.items() for w in c.whole]
+
+
+#: Columns of :func:`training_rows`.
+TRAINING_HEADER = ("p", "seed", "epoch of the lowest validation loss", "epochs run", "budget", "valid loss",
+                   "valid accuracy")
+
+
+def training_rows(training: Sequence[CodeTraining]) -> list[list]:
+    """Report rows of the code networks' training (:class:`CodeTraining`)."""
+    return [[t.p, t.seed, f"{t.best_epoch:g}", f"{t.epochs_run:g}", t.max_epochs, f"{t.valid_loss:.3f}",
+             f"{t.valid_accuracy:.3f}"] for t in training]
