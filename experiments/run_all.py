@@ -2,6 +2,7 @@
 
     python experiments/run_all.py --quick            # all experiments, small sizes
     python experiments/run_all.py --full --only bp_dnn
+    python experiments/run_all.py --quick --only thesis_ch5_synthesis   # one study (names: experiments/*.py)
 """
 
 from __future__ import annotations

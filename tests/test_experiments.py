@@ -42,3 +42,10 @@ def test_unknown_experiment_name_is_refused(tmp_path):
     with pytest.raises(SystemExit, match=r"unknown experiment 'bpdnn'; choose from"):
         run_all.main(["--quick", "--only", "bpdnn", "--out", str(tmp_path)])
     assert not (tmp_path / "index.html").exists()
+
+
+def test_thesis_ch5_quick_mode_is_a_smoke_test_of_the_full_configuration():
+    module = run_all.load("thesis_ch5_synthesis")  # its quick run is one of the parametrised runs above
+    quick, full = module.QUICK, module.FULL
+    assert quick.budget.max_epochs < full.budget.max_epochs and quick.starts < full.starts
+    assert set(quick.mlps) <= set(full.mlps) and set(quick.cnns) <= set(full.cnns) and "mlp2" in quick.mlps
