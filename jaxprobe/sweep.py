@@ -363,6 +363,68 @@ def _measures(model, probes: tuple, params, valid) -> jax.Array:
     return jax.vmap(one)(params)
 
 
+# ------------------------------------------------------------------------------ probes over members
+@partial(jax.jit, static_argnames=("model", "probe", "chunk"))
+def _probe_program(model, probe, chunk, params, data):
+    def one(p):
+        if chunk is None:
+            return probe(model, p, *data)
+        n = data[0].shape[0]
+        pieces = -(-n // chunk)
+        pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pieces * chunk - n, axis=0)]) if pieces * chunk > n else a
+        blocks = jax.tree.map(lambda a: pad(a).reshape((pieces, chunk) + a.shape[1:]), data)
+        out = jax.lax.map(lambda block: probe(model, p, *block), blocks)
+        return jax.tree.map(lambda a: a.reshape((pieces * chunk,) + a.shape[2:])[:n], out)
+
+    return jax.vmap(one)(params)
+
+
+def probe_members(model: Network, params, probe: Callable, data: tuple, *, chunk: Optional[int] = None,
+                  mesh: Optional[jax.sharding.Mesh] = None):
+    """``probe(model, params_k, *data)`` for every member k of stacked ``params``, in one compiled call.
+
+    The members are vmapped and split over ``mesh``'s devices; the examples (the leading axis of
+    every array in ``data``) run whole, or in blocks of ``chunk`` through ``lax.map`` when memory
+    is short (same results). A bp-DNN target sweep over a test set, for instance::
+
+        targets = probe_members(net, table_params, lambda m, p, x, y: jp.bp_dnn_targets(m, p, x, y).targets,
+                                (test_x, test_y))
+
+    Args:
+        model: the members' network.
+        params: stacked parameters (leading axis K: ``Network.init_stacked``, ``parallel.stack``).
+        probe: ``probe(model, params, *data) → pytree`` of arrays with the examples on the leading
+            axis (a flow of ``jaxprobe.flows`` on a batch); hashable (a module-level function or a
+            lambda kept in a variable, so that the compiled program is reused).
+        data: arrays sharing their leading (example) axis.
+        chunk: examples per block (None: all at once).
+        mesh: the devices the members are split over (default all local devices).
+    Returns:
+        The probe's pytree with a leading member axis (K, N, ...).
+    Raises:
+        ValueError: ``data`` empty or of unequal lengths, or a ``chunk`` that is not positive.
+
+    >>> import jaxprobe as jp
+    >>> net = jp.mlp([3, 2])
+    >>> stacked = net.init_stacked(jax.random.split(jax.random.key(0), 4))
+    >>> probe_members(net, stacked, lambda m, p, x: m.apply(p, x), (jnp.ones((5, 3)),), chunk=2).shape
+    (4, 5, 2)
+    """
+    data = tuple(jnp.asarray(a) for a in data)
+    if not data or len({a.shape[0] if a.ndim else -1 for a in data}) != 1 or data[0].ndim == 0:
+        raise ValueError("data must be a non-empty tuple of arrays sharing their leading (example) axis, got shapes "
+                         f"{[a.shape for a in data]}.")
+    if chunk is not None:
+        chunk = validation.check_int("chunk", chunk, minimum=1)
+        chunk = None if chunk >= data[0].shape[0] else chunk
+    mesh = mesh or parallel.device_mesh()
+    k = jax.tree.leaves(params)[0].shape[0]
+    padded = parallel.round_up(k, mesh.devices.size)
+    params = parallel.shard_leading(parallel.pad_leading(params, padded), mesh)
+    out = _probe_program(model, probe, chunk, params, parallel.replicate(data, mesh))
+    return jax.tree.map(lambda a: a[:k], out) if padded > k else out
+
+
 def _check_axes(axes: dict, factory, n_train: int) -> tuple:
     """The optimizer axes; raises naming an axis whose values cannot stack or are not known."""
     accepted = set(inspect.signature(factory).parameters)

@@ -190,3 +190,24 @@ def test_patience_and_snapshots_equal_fit_per_member():
                 assert np.isnan(row[f"valid_loss@{step}"])
         stops.add(alone.steps_done)
     assert len(stops) > 1 and min(stops) < 30  # members stopped at different steps, before the end
+
+
+def _targets(model, params, x, y):
+    return jp.bp_dnn_targets(model, params, x, y).targets
+
+
+def test_probe_members_equals_per_member_flows_whole_and_chunked():
+    from jaxprobe.sweep import probe_members
+
+    stacked = MODEL.init_stacked(jax.random.split(jax.random.key(7), 3))
+    x, y = jnp.asarray(X[:10]), jnp.asarray(Y[:10])
+    whole = probe_members(MODEL, stacked, _targets, (x, y))
+    chunked = probe_members(MODEL, stacked, _targets, (x, y), chunk=4)  # 4 + 4 + 2 (padded) examples
+    for k in range(3):
+        alone = _targets(MODEL, parallel.unstack(stacked, k), x, y)
+        for got_whole, got_chunked, want in zip(whole, chunked, alone):
+            assert got_whole.shape == (3,) + want.shape
+            np.testing.assert_allclose(got_whole[k], want, rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(got_chunked[k], want, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="leading"):
+        probe_members(MODEL, stacked, _targets, (x, y[:5]))
