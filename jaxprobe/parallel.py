@@ -8,6 +8,8 @@ split up, so that a device mesh can be added here without touching the flows or 
 * :func:`stack` / :func:`unstack` — K models' parameters on a leading axis and back.
 * :func:`thread_map` — independent compiled calls run concurrently (XLA on the CPU runs one call
   per core for small kernels, so two threads use both cores of a 2-core machine).
+* :func:`split_host_cpu` — the host CPU presented as several JAX devices (one per core), so that
+  a mesh spreads stacked members over the cores instead of a thread pool.
 * :func:`device_mesh`, :func:`shard_leading`, :func:`replicate` — a one-axis ``jax.sharding.Mesh``
   over all local devices, and ``NamedSharding`` placements that split a leading axis (the members
   of a sweep, or the examples of a large probe batch) over it or copy an array to every device.
@@ -77,6 +79,24 @@ def thread_map(fn: Callable[[int], T], count: int) -> list[T]:
 
 
 # ------------------------------------------------------------------------------ device layer
+def split_host_cpu(n: Optional[int] = None) -> None:
+    """Presents the host CPU as ``n`` JAX devices (default: one per core; ``jax_num_cpu_devices``).
+
+    XLA runs a small stacked program on one core; split into devices, :func:`device_mesh` and
+    :func:`shard_leading` give every core its share of the members (each device's part runs in
+    its own thread). Call it right after ``import jax``, before any JAX computation; it changes
+    nothing on a GPU or TPU host.
+
+    Args:
+        n: CPU devices (default ``os.cpu_count()``).
+    Raises:
+        ValueError: ``n`` not a positive integer.
+        RuntimeError: JAX has already started its backends (JAX's own message says so).
+    """
+    n = validation.check_int("n", (os.cpu_count() or 1) if n is None else n, minimum=1)
+    jax.config.update("jax_num_cpu_devices", n)
+
+
 def device_mesh(devices: Optional[Sequence[jax.Device]] = None, axis: str = AXIS) -> Mesh:
     """A one-axis mesh over ``devices`` (default: all devices of this process).
 
