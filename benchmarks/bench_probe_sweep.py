@@ -78,10 +78,12 @@ def main(argv=None):
     variants = {
         "one call": lambda: probe_members(model, stacked, targets, (x, y)),
         f"one call, blocks of {args.chunk}": lambda: probe_members(model, stacked, targets, (x, y), chunk=args.chunk),
+        f"blocks of {args.chunk}, unchecked": lambda: probe_members(model, stacked, targets, (x, y), chunk=args.chunk,
+                                                                    checks=False),
         "loop over members": lambda: [targets(model, p, x, y) for p in members],
     }
     loop = variants["loop over members"]()
-    for name in list(variants)[:2]:
+    for name in list(variants)[:3]:
         out = variants[name]()
         diff = np.stack([np.max(np.abs(np.asarray(out[layer][i] - loop[i][layer])).reshape(n, -1), axis=1)
                          for i in range(k) for layer in range(6)])  # (members × layers, examples)

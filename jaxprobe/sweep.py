@@ -364,8 +364,9 @@ def _measures(model, probes: tuple, params, valid) -> jax.Array:
 
 
 # ------------------------------------------------------------------------------ probes over members
-@partial(jax.jit, static_argnames=("model", "probe", "chunk"))
-def _probe_program(model, probe, chunk, params, data):
+@partial(jax.jit, static_argnames=("model", "probe", "chunk", "checks"))
+def _probe_program(model, probe, chunk, checks, params, data):
+    """``checks`` only keys the compiled program: the caller traces it with or without traced checks."""
     def one(p):
         if chunk is None:
             return probe(model, p, *data)
@@ -380,7 +381,7 @@ def _probe_program(model, probe, chunk, params, data):
 
 
 def probe_members(model: Network, params, probe: Callable, data: tuple, *, chunk: Optional[int] = None,
-                  mesh: Optional[jax.sharding.Mesh] = None):
+                  checks: bool = True, mesh: Optional[jax.sharding.Mesh] = None):
     """``probe(model, params_k, *data)`` for every member k of stacked ``params``, in one compiled call.
 
     The members are vmapped and split over ``mesh``'s devices; the examples (the leading axis of
@@ -398,11 +399,15 @@ def probe_members(model: Network, params, probe: Callable, data: tuple, *, chunk
             lambda kept in a variable, so that the compiled program is reused).
         data: arrays sharing their leading (example) axis.
         chunk: examples per block (None: all at once).
+        checks: keep the probe's traced value checks (``jaxprobe.validation``: NaN inputs, outputs
+            that overflow); ``False`` checks the floating-point data once, here, and compiles the
+            probe without them (its finiteness reductions then drop out of the program).
         mesh: the devices the members are split over (default all local devices).
     Returns:
         The probe's pytree with a leading member axis (K, N, ...).
     Raises:
-        ValueError: ``data`` empty or of unequal lengths, or a ``chunk`` that is not positive.
+        ValueError: ``data`` empty or of unequal lengths, a ``chunk`` that is not positive, or
+            (``checks=False``) data that are not finite.
 
     >>> import jaxprobe as jp
     >>> net = jp.mlp([3, 2])
@@ -417,11 +422,17 @@ def probe_members(model: Network, params, probe: Callable, data: tuple, *, chunk
     if chunk is not None:
         chunk = validation.check_int("chunk", chunk, minimum=1)
         chunk = None if chunk >= data[0].shape[0] else chunk
+    checks = validation.check_bool("checks", checks)
+    if not checks:
+        for i, a in enumerate(data):
+            if jnp.issubdtype(a.dtype, jnp.floating):
+                validation.check_finite(f"data[{i}]", a)
     mesh = mesh or parallel.device_mesh()
     k = jax.tree.leaves(params)[0].shape[0]
     padded = parallel.round_up(k, mesh.devices.size)
     params = parallel.shard_leading(parallel.pad_leading(params, padded), mesh)
-    out = _probe_program(model, probe, chunk, params, parallel.replicate(data, mesh))
+    with validation.traced_checks(checks and validation.traced_checks_enabled()):
+        out = _probe_program(model, probe, chunk, checks, params, parallel.replicate(data, mesh))
     return jax.tree.map(lambda a: a[:k], out) if padded > k else out
 
 

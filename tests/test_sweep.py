@@ -203,11 +203,14 @@ def test_probe_members_equals_per_member_flows_whole_and_chunked():
     x, y = jnp.asarray(X[:10]), jnp.asarray(Y[:10])
     whole = probe_members(MODEL, stacked, _targets, (x, y))
     chunked = probe_members(MODEL, stacked, _targets, (x, y), chunk=4)  # 4 + 4 + 2 (padded) examples
+    unchecked = probe_members(MODEL, stacked, _targets, (x, y), chunk=4, checks=False)
     for k in range(3):
         alone = _targets(MODEL, parallel.unstack(stacked, k), x, y)
-        for got_whole, got_chunked, want in zip(whole, chunked, alone):
+        for got_whole, got_chunked, got_unchecked, want in zip(whole, chunked, unchecked, alone):
             assert got_whole.shape == (3,) + want.shape
-            np.testing.assert_allclose(got_whole[k], want, rtol=1e-5, atol=1e-7)
-            np.testing.assert_allclose(got_chunked[k], want, rtol=1e-5, atol=1e-7)
+            for got in (got_whole, got_chunked, got_unchecked):
+                np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="leading"):
         probe_members(MODEL, stacked, _targets, (x, y[:5]))
+    with pytest.raises(ValueError, match="data\\[0\\]"):
+        probe_members(MODEL, stacked, _targets, (x.at[0, 0].set(jnp.nan), y), checks=False)
