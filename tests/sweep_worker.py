@@ -37,12 +37,13 @@ def main(argv=None):
     parser.add_argument("out")
     parser.add_argument("--devices", type=int, default=0)
     args, _ = parser.parse_known_args(argv)
-    if args.devices:  # before JAX starts its CPU backend
-        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.devices}"
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import jax
 
     from jaxprobe import distributed, parallel
+
+    if args.devices:  # before JAX starts its CPU backend
+        parallel.split_host_cpu(args.devices)
 
     args = distributed.add_arguments(parser).parse_args(argv)
     distributed.initialize_from(args)

@@ -119,6 +119,14 @@ def test_members_per_round_fits_memory_and_device_count():
         parallel.members_per_round(0, 10, 1)
 
 
+def test_split_host_cpu_refuses_once_jax_has_started():
+    jax.devices()  # the backend is up (the 4-device split itself is the worker's, before JAX starts)
+    with pytest.raises(RuntimeError, match="before"):
+        parallel.split_host_cpu(2)
+    with pytest.raises(ValueError, match="n"):
+        parallel.split_host_cpu(0)
+
+
 def test_free_device_bytes_is_positive():
     assert parallel.free_device_bytes() > 0
 
