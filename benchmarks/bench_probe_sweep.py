@@ -41,9 +41,10 @@ def targets(model, params, x, y):
 
 
 def flow_matmul_shapes(widths=WIDTHS, n=10000) -> list:
-    """(m, k, n) of the matmuls of one member's bp-DNN flow over n examples: forward, then backward to the input."""
+    """(m, k, n) of the matmuls one member's bp-DNN targets need over n examples: the forward pass,
+    then the backward flow from z_L down to z_1 (the step to the input is not a target)."""
     layers = list(zip(widths[:-1], widths[1:]))
-    return [(n, a, b) for a, b in layers] + [(n, b, a) for a, b in layers]
+    return [(n, a, b) for a, b in layers] + [(n, b, a) for a, b in layers[1:]]
 
 
 def timed(fn, repeats):
