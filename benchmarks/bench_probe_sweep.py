@@ -7,8 +7,10 @@ l = 1..6) for every member in one compiled call (members vmapped and split over 
 examples whole or in blocks of ``--chunk``), beside a Python loop of per-member
 ``jaxprobe.bp_dnn_targets`` calls; the two must agree. The GEMM fraction is the time the flow's
 own matmuls would take at the rate measured here for each shape alone (per member: the forward
-pass, 6 matmuls (N, n_in) @ (n_in, n_out), and the backward flow, 6 matmuls (N, n_out) @ (n_out, n_in)
-down to the input), over the measured time. Members are untrained (the speed does not depend on
+pass, 6 matmuls (N, n_in) @ (n_in, n_out), and the backward flow, 5 matmuls (N, n_out) @ (n_out, n_in)
+from z_6 down to z_1), over the measured time. With its traced checks (the default) a flow also
+computes the signal at the input (a 6th backward matmul) for its finiteness check, and the check
+itself; ``checks=False`` compiles neither. Members are untrained (the speed does not depend on
 the values). Prints the device it ran on and the load average. Never run in CI.
 """
 
