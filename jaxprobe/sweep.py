@@ -231,7 +231,7 @@ class _Round(NamedTuple):
     best_step: np.ndarray  # (K,) step of the best parameters (patience), else the last step
     steps_done: np.ndarray  # (K,) steps each member trained
     snapshot_measures: dict  # {step: (K, n_measures) array, NaN where the member had stopped}
-    snapshots: dict  # {step: stacked parameters}
+    snapshots: dict  # {step: (stacked parameters, bool per member: it had stopped before)}
 
 
 def schedule(steps: int, chunk: int, snapshot_steps: Sequence[int]) -> list:
@@ -293,7 +293,7 @@ def _train_round(setup: _Setup, ids: list, *, measure_memory: bool):
     train_loss, steps_done = np.full(k, np.nan, np.float32), np.zeros(k, np.int64)
     snapshot_measures, snapshots = {}, {}
     if 0 in setup.snapshot_steps:
-        snapshot_measures[0], snapshots[0] = evaluate(params), params
+        snapshot_measures[0], snapshots[0] = evaluate(params), (params, stopped)
     program, done = None, 0
     for boundary in schedule(setup.steps, setup.chunk, setup.snapshot_steps):
         if stopped.all():
@@ -315,7 +315,7 @@ def _train_round(setup: _Setup, ids: list, *, measure_memory: bool):
         if boundary in setup.snapshot_steps:
             values = evaluate(params)
             snapshot_measures[boundary] = np.where(stopped[:, None], np.nan, values)
-            snapshots[boundary] = params
+            snapshots[boundary] = (params, stopped)
         if boundary % setup.chunk == 0 or boundary == setup.steps:
             train_loss = np.where(stopped, train_loss, np.asarray(loss))
             if setup.patience is not None:
@@ -509,7 +509,7 @@ def sweep(
         patience: early stopping per member after this many evaluations without a lower validation
             loss (needs ``valid``); adds the columns ``best_step`` and ``steps_done``.
         snapshot_steps: steps (0 … steps) whose parameters are measured (columns ``<measure>@<step>``)
-            and, with ``keep_params``, kept in ``table.snapshots``.
+            and, with ``keep_params``, kept in ``table.snapshots`` (as ``fit``: none after a member stopped).
         mesh: the devices members are split over (default all local devices).
         max_members_per_device: a cap on members per device and round; without it the cap comes
             from the measured per-member footprint and the free device memory.
@@ -601,7 +601,8 @@ def sweep(
                 values[i - mine.start] = table[row]
                 if keep_params:
                     kept[i] = parallel.unstack(trained.params, row)
-                    kept_snapshots[i] = {step: parallel.unstack(p, row) for step, p in trained.snapshots.items()}
+                    kept_snapshots[i] = {step: parallel.unstack(p, row) for step, (p, had_stopped)
+                                         in trained.snapshots.items() if not had_stopped[row]}
             start += len(ids)
     values = distributed.gather_rows(values, len(members))
     rows = []
