@@ -372,8 +372,8 @@ def _probe_program(model, probe, chunk, checks, params, data):
             return probe(model, p, *data)
         n = data[0].shape[0]
         pieces = -(-n // chunk)
-        pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pieces * chunk - n, axis=0)]) if pieces * chunk > n else a
-        blocks = jax.tree.map(lambda a: pad(a).reshape((pieces, chunk) + a.shape[1:]), data)
+        padded = parallel.pad_leading(data, pieces * chunk)  # the last example repeated, dropped below
+        blocks = jax.tree.map(lambda a: a.reshape((pieces, chunk) + a.shape[1:]), padded)
         out = jax.lax.map(lambda block: probe(model, p, *block), blocks)
         return jax.tree.map(lambda a: a.reshape((pieces * chunk,) + a.shape[2:])[:n], out)
 
