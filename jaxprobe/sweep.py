@@ -257,6 +257,20 @@ def _member_state(setup: _Setup, ids: list):
     return params, state._replace(hyperparams=hyper), data_keys
 
 
+def _specs(args) -> tuple:
+    """The arguments' structure and their shapes, dtypes and placements: hashable, the key of a round's program."""
+    leaves, structure = jax.tree.flatten(args)
+    return structure, tuple(jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=a.sharding) for a in leaves)
+
+
+@lru_cache(maxsize=32)
+def _program_bytes(model: Network, optimizer, specs: tuple) -> int:
+    """Device bytes of the compiled round of ``specs`` (measured once per shape and placement)."""
+    with validation.traced_checks(False):
+        args = jax.tree.unflatten(*specs)
+        return parallel.compiled_bytes(_stacked_steps_jit.lower(model, optimizer, *args, 1).compile())
+
+
 def _keep_where(mask: np.ndarray, old, new):
     """``old`` for the members where ``mask`` is true, ``new`` elsewhere (leaf by leaf)."""
     mask = jnp.asarray(mask)
@@ -294,21 +308,20 @@ def _train_round(setup: _Setup, ids: list, *, measure_memory: bool):
     snapshot_measures, snapshots = {}, {}
     if 0 in setup.snapshot_steps:
         snapshot_measures[0], snapshots[0] = evaluate(params), (params, stopped)
-    program, done = None, 0
+    done = 0
     for boundary in schedule(setup.steps, setup.chunk, setup.snapshot_steps):
         if stopped.all():
             break
         count = boundary - done
-        args = (params, state, *setup.data, _minibatch_rows(setup, data_keys, subsets, done, count), count)
-        if program is None:
-            with validation.traced_checks(False):  # the data were checked once, in sweep
-                program = _stacked_steps_jit.lower(setup.model, setup.optimizer, *args).compile()
-            if measure_memory:
-                n_dev = setup.mesh.devices.size
-                per_member = parallel.compiled_bytes(program) * n_dev // k
-                if parallel.members_per_round(k, per_member, n_dev) < k:
-                    return per_member
-        new_params, new_state, loss = program(*args)
+        args = (params, state, *setup.data, _minibatch_rows(setup, data_keys, subsets, done, count))
+        if measure_memory:
+            n_dev = setup.mesh.devices.size
+            per_member = _program_bytes(setup.model, setup.optimizer, _specs(args)) * n_dev // k
+            if parallel.members_per_round(k, per_member, n_dev) < k:
+                return per_member
+            measure_memory = False
+        with validation.traced_checks(False):  # the data were checked once, in sweep; jit keeps this trace
+            new_params, new_state, loss = _stacked_steps_jit(setup.model, setup.optimizer, *args, count)
         params, state = _keep_where(stopped, params, new_params), _keep_where(stopped, state, new_state)
         done = boundary
         steps_done = np.where(stopped, steps_done, done)
