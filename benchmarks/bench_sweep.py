@@ -1,6 +1,7 @@
 """Speed of stacked training (the sweep's compiled program) against a Python loop over one jitted step.
 
     python benchmarks/bench_sweep.py [--ks 1,2,4,8,16,32,64] [--steps 20] [--repeats 3] [--cpu-devices 2] [--quick]
+    python benchmarks/bench_sweep.py --end-to-end [--members 16] [--steps 400]
 
 DNN-6 (784-100×5-10) at batch 64 on random inputs (the speed does not depend on the values), SGD
 through ``optax.inject_hyperparams`` as ``jaxprobe.sweep`` builds it, every program traced without
@@ -13,6 +14,11 @@ the per-step traced checks (as ``fit`` and ``sweep`` run it). For each K:
   XLA runs the members' first-layer matmuls as one wide GEMM, x (64, 784) @ (784, K·100));
 - with ``--cpu-devices N`` (the host CPU split into N devices, ``parallel.split_host_cpu``): both
   stacked variants again with the members split over the N devices (``parallel.shard_leading``).
+
+``--end-to-end``: what a user runs instead, K members × ``--steps`` steps: a loop of ``fit`` calls
+(seed k's keys, as the sweep draws them) against ``sweep`` over K seeds with each member's own
+order and with ``shared_order=True`` (all at once, and in rounds of 4 members), evaluation and
+Python overheads included.
 
 Model-steps/s = K · steps / time (median of the rounds). The GEMM fraction is the time the step's
 own matmuls (2·m·k·n each: 6 forward, 6 weight gradients, 5 input gradients per model-step) would
@@ -45,7 +51,8 @@ import optax  # noqa: E402
 
 import jaxprobe as jp  # noqa: E402
 from jaxprobe import parallel, validation  # noqa: E402
-from jaxprobe.sweep import stacked_steps  # noqa: E402
+from jaxprobe.sweep import member_keys, stacked_steps, sweep  # noqa: E402
+from jaxprobe.train import fit  # noqa: E402
 
 WIDTHS = (784, 100, 100, 100, 100, 100, 10)
 BATCH = 64
@@ -93,17 +100,58 @@ def gemm_timer(m: int, k: int, n: int, repeats: int = 64):
     return timed
 
 
+def end_to_end(k: int, steps: int, repeats: int) -> dict:
+    """Model-steps/s (wall, CPU) of a loop of ``fit`` calls and of ``sweep`` variants; prints the table."""
+    model = jp.mlp(WIDTHS)
+    rng = np.random.default_rng(0)
+    train = (rng.normal(size=(N_TRAIN, WIDTHS[0])).astype(np.float32), rng.integers(0, 10, N_TRAIN).astype(np.int32))
+    kw = dict(steps=steps, batch_size=BATCH, eval_every=steps)
+    grid = {"seed": range(k)}
+
+    def fit_loop():
+        for seed in range(k):
+            init_key, data_key = member_keys(seed)
+            fit(model, model.init(init_key), train, key=data_key, optimizer="sgd", learning_rate=0.01, progress=False,
+                **kw)
+
+    runs = {"loop of fit calls": fit_loop,
+            "sweep, own orders": lambda: sweep(model, train, grid, max_members_per_device=k, **kw),
+            "sweep, shared order": lambda: sweep(model, train, grid, shared_order=True, max_members_per_device=k, **kw),
+            "shared, rounds of 4": lambda: sweep(model, train, grid, shared_order=True, max_members_per_device=4, **kw)}
+    for run in runs.values():  # compile
+        run()
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    rates = {name: [k * steps / statistics.median(t[i] for t in v) for i in (0, 1)] for name, v in times.items()}
+    loop = rates["loop of fit calls"]
+    print(f"end to end, {k} members × {steps} steps (evaluation and Python overheads included)")
+    print(f"{'variant':>22} {'model-steps/s':>14} {'× loop':>7} {'CPU steps/s':>12} {'× loop':>7}")
+    for name, (wall, cpu) in rates.items():
+        print(f"{name:>22} {wall:>14,.0f} {wall / loop[0]:>7.2f} {cpu:>12,.0f} {cpu / loop[1]:>7.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return rates
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ks", default="1,2,4,8,16,32,64")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, help="steps per call (default 20; 400 with --end-to-end)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cpu-devices", type=int, default=1, help="split the host CPU into N devices (first flag "
                         "read before JAX starts)")
     parser.add_argument("--quick", action="store_true", help="K = 1, 4, 16; 10 steps; 2 rounds")
+    parser.add_argument("--end-to-end", action="store_true", help="fit loop against sweep calls instead")
+    parser.add_argument("--members", type=int, default=16, help="K of --end-to-end")
     args = parser.parse_args(argv)
+    if args.end_to_end:
+        print(describe_device())
+        return end_to_end(args.members, args.steps or 400, args.repeats)
     ks = [1, 4, 16] if args.quick else [int(k) for k in args.ks.split(",")]
-    steps, repeats = (10, 2) if args.quick else (args.steps, args.repeats)
+    steps, repeats = (10, 2) if args.quick else (args.steps or 20, args.repeats)
 
     print(describe_device())
     model = jp.mlp(WIDTHS)
