@@ -1,6 +1,7 @@
 """A probe sweep: bp-DNN targets of 16 stacked DNN-6 members × the 10,000 MNIST test digits in one call.
 
-    python benchmarks/bench_probe_sweep.py [--members 16] [--examples 10000] [--chunk 2500] [--repeats 3] [--quick]
+    python benchmarks/bench_probe_sweep.py [--members 16] [--examples 10000] [--chunk 2500] [--repeats 3]
+                                           [--cpu-devices 2] [--quick]
 
 ``jaxprobe.sweep.probe_members`` runs ``bp_dnn_targets(...).targets`` (seed 000 eq. 3–4: õ_l for
 l = 1..6) for every member in one compiled call (members vmapped and split over the devices,
@@ -27,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import jax  # noqa: E402
+
+if __name__ == "__main__" and "--cpu-devices" in sys.argv:  # before JAX starts its backends
+    jax.config.update("jax_num_cpu_devices", int(sys.argv[sys.argv.index("--cpu-devices") + 1]))
+
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -66,6 +71,8 @@ def main(argv=None):
     parser.add_argument("--examples", type=int, default=10000)
     parser.add_argument("--chunk", type=int, default=2500, help="examples per block of the chunked variant")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cpu-devices", type=int, default=1, help="split the host CPU into N devices (members are "
+                        "split over them)")
     parser.add_argument("--quick", action="store_true", help="4 members × 1,000 digits, 2 repeats")
     args = parser.parse_args(argv)
     k, n, repeats = (4, 1000, 2) if args.quick else (args.members, args.examples, args.repeats)
