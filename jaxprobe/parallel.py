@@ -6,8 +6,11 @@ split up, so that a device mesh can be added here without touching the flows or 
 * :func:`chunked_vmap` — a function of one example over a batch: one ``vmap`` up to :data:`CHUNK`
   examples, a ``lax.map`` over chunks of that size beyond (bounded memory, same results).
 * :func:`stack` / :func:`unstack` — K models' parameters on a leading axis and back.
-* :func:`thread_map` — independent compiled calls run concurrently (XLA on the CPU runs one call
-  per core for small kernels, so two threads use both cores of a 2-core machine).
+* :func:`thread_map` — independent compiled calls run concurrently on a CPU backend (XLA on the CPU
+  runs one call per core for small kernels, so two threads use both cores of a 2-core machine); in
+  order on an accelerator.
+* :func:`split_host_cpu` — the host CPU presented as several JAX devices (one per core), so that
+  a mesh spreads stacked members over the cores instead of a thread pool.
 * :func:`device_mesh`, :func:`shard_leading`, :func:`replicate` — a one-axis ``jax.sharding.Mesh``
   over all local devices, and ``NamedSharding`` placements that split a leading axis (the members
   of a sweep, or the examples of a large probe batch) over it or copy an array to every device.
@@ -69,14 +72,40 @@ def unstack(params, k: int):
 
 
 def thread_map(fn: Callable[[int], T], count: int) -> list[T]:
-    """``[fn(0), …, fn(count − 1)]``, run in ``count`` threads when ``count > 1``."""
-    if count <= 1:
+    """``[fn(0), …, fn(count − 1)]``, run in ``count`` threads when ``count > 1`` on a CPU backend.
+
+    Threads only help where XLA runs each small call on one core (the host CPU); on a GPU or TPU
+    the calls queue on the same device, so they run one after the other (a mesh over several
+    accelerators is :func:`shard_leading`'s job). The results are the same either way.
+
+    >>> thread_map(lambda i: i * i, 3)
+    [0, 1, 4]
+    """
+    if count <= 1 or jax.default_backend() != "cpu":
         return [fn(i) for i in range(count)]
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(fn, range(count)))
 
 
 # ------------------------------------------------------------------------------ device layer
+def split_host_cpu(n: Optional[int] = None) -> None:
+    """Presents the host CPU as ``n`` JAX devices (default: one per core; ``jax_num_cpu_devices``).
+
+    XLA runs a small stacked program on one core; split into devices, :func:`device_mesh` and
+    :func:`shard_leading` give every core its share of the members (each device's part runs in
+    its own thread). Call it right after ``import jax``, before any JAX computation; it changes
+    nothing on a GPU or TPU host.
+
+    Args:
+        n: CPU devices (default ``os.cpu_count()``).
+    Raises:
+        ValueError: ``n`` not a positive integer.
+        RuntimeError: JAX has already started its backends (JAX's own message says so).
+    """
+    n = validation.check_int("n", (os.cpu_count() or 1) if n is None else n, minimum=1)
+    jax.config.update("jax_num_cpu_devices", n)
+
+
 def device_mesh(devices: Optional[Sequence[jax.Device]] = None, axis: str = AXIS) -> Mesh:
     """A one-axis mesh over ``devices`` (default: all devices of this process).
 

@@ -23,7 +23,23 @@ rounds when they do not fit in memory at once; under several processes
 (``jaxprobe.distributed``) each process trains its share and every process receives the table.
 
 Each step is the SGD step of ``jaxprobe.train.fit``: the mean softmax cross-entropy of seed 000
-eq. 1 on the step's minibatch, its gradient, the optimizer's update.
+eq. 1 on the step's minibatch, its gradient, the optimizer's update. Options of the training:
+
+- ``shared_order=True``: every member draws its minibatches in member 0's order (its seed's data
+  key). The members' first-layer matmuls then read the same inputs, and XLA runs them as one wide
+  GEMM, x (B, n_in) @ [W_1 … W_K] (n_in, K·n_out), and the weight gradients as one xᵀ @ [δ_1 … δ_K]
+  (``benchmarks/bench_sweep.py`` measures what that gains). Each member then equals
+  ``fit(..., key=<member 0's data key>)``.
+- ``patience``: early stopping per member on its validation loss, as ``fit(..., patience=...)``:
+  a member whose loss did not improve for ``patience`` evaluations stops (its parameters are frozen
+  while the rest of the stack trains on; a round ends when all its members stopped); the measures
+  are then those of each member's best parameters, with the columns ``best_step`` and ``steps_done``.
+- ``snapshot_steps``: the measures computed from the parameters after those steps, as columns
+  ``<measure>@<step>`` (NaN after a member stopped), and with ``keep_params`` the parameters
+  themselves in ``table.snapshots``.
+
+:func:`probe_members` applies a per-example probe (a flow over a test set, say) to all members in
+one compiled call, vmapped over members (split over the device mesh) and chunked over examples.
 """
 
 from __future__ import annotations
@@ -103,6 +119,8 @@ class SweepTable:
     measures: tuple
     rows: list
     params: dict = field(default_factory=dict)  # member index → parameters (when keep_params)
+    snapshots: dict = field(default_factory=dict)  # member index → {step: parameters} (keep_params)
+    settings: dict = field(default_factory=dict)  # the training settings shared by all members
 
     @property
     def columns(self) -> tuple:
@@ -124,8 +142,8 @@ class SweepTable:
 
     def to_json(self, path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps({"axes": list(self.axes), "measures": list(self.measures), "rows": self.rows},
-                                   indent=1))
+        path.write_text(json.dumps({"axes": list(self.axes), "measures": list(self.measures),
+                                    "settings": self.settings, "rows": self.rows}, indent=1, default=str))
         return path
 
     def save(self, folder, name: str = "sweep") -> tuple:
@@ -192,11 +210,38 @@ class _Setup(NamedTuple):
     members: list
     swept: tuple
     data: tuple  # (x, y) replicated over the mesh
+    valid: Optional[tuple]  # (x, y) replicated over the mesh, or None
+    probes: tuple  # ((name, probe), ...)
     n: int  # examples per member's training set
     batch_size: int
     steps: int
     chunk: int
+    patience: Optional[int]
+    snapshot_steps: tuple
+    order_key: Optional[jax.Array]  # the data key every member uses (shared_order), else None
     mesh: jax.sharding.Mesh
+
+
+class _Round(NamedTuple):
+    """A round's results, one entry per member (numpy, except the parameters)."""
+
+    params: object  # stacked: the final parameters, or the best ones under patience
+    measures: np.ndarray  # (K, n_measures): valid loss and accuracy, then the probes' values
+    train_loss: np.ndarray  # (K,) mean loss of each member's last chunk
+    best_step: np.ndarray  # (K,) step of the best parameters (patience), else the last step
+    steps_done: np.ndarray  # (K,) steps each member trained
+    snapshot_measures: dict  # {step: (K, n_measures) array, NaN where the member had stopped}
+    snapshots: dict  # {step: (stacked parameters, bool per member: it had stopped before)}
+
+
+def schedule(steps: int, chunk: int, snapshot_steps: Sequence[int]) -> list:
+    """The steps after which training pauses: every ``chunk`` steps, at each snapshot step and at the end.
+
+    >>> schedule(7, 3, (0, 4))
+    [3, 4, 6, 7]
+    """
+    points = set(range(chunk, steps + 1, chunk)) | {s for s in snapshot_steps if 0 < s <= steps} | {steps}
+    return sorted(points)
 
 
 def _member_state(setup: _Setup, ids: list):
@@ -208,39 +253,100 @@ def _member_state(setup: _Setup, ids: list):
     hyper = dict(state.hyperparams)
     for name in setup.swept:
         hyper[name] = jnp.asarray([axes[name][1][members[i][name]] for i in ids], hyper[name].dtype)
-    return params, state._replace(hyperparams=hyper), [k[1] for k in keys]
+    data_keys = [k[1] if setup.order_key is None else setup.order_key for k in keys]
+    return params, state._replace(hyperparams=hyper), data_keys
+
+
+def _specs(args) -> tuple:
+    """The arguments' structure and their shapes, dtypes and placements: hashable, the key of a round's program."""
+    leaves, structure = jax.tree.flatten(args)
+    return structure, tuple(jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=a.sharding) for a in leaves)
+
+
+@lru_cache(maxsize=32)
+def _program_bytes(model: Network, optimizer, specs: tuple) -> int:
+    """Device bytes of the compiled round of ``specs`` (measured once per shape and placement)."""
+    with validation.traced_checks(False):
+        args = jax.tree.unflatten(*specs)
+        return parallel.compiled_bytes(_stacked_steps_jit.lower(model, optimizer, *args, 1).compile())
+
+
+def _keep_where(mask: np.ndarray, old, new):
+    """``old`` for the members where ``mask`` is true, ``new`` elsewhere (leaf by leaf)."""
+    mask = jnp.asarray(mask)
+    return jax.tree.map(lambda a, b: jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b), old, new)
+
+
+def _minibatch_rows(setup: _Setup, data_keys: list, subsets: list, done: int, count: int) -> jax.Array:
+    """Example indices of the next ``count`` steps, padded to ``chunk`` rows: (K, chunk, batch),
+    or (chunk, batch) placed on every device when all members share them (``shared_order``
+    without subsets), so that XLA sees one input batch for all members."""
+    pad = lambda r: np.pad(r, [(0, 0)] * (r.ndim - 2) + [(0, setup.chunk - count), (0, 0)]).astype(np.int32)
+    if setup.order_key is not None and subsets[0] is None:
+        return parallel.replicate(jnp.asarray(pad(batch_indices(setup.order_key, done, count, setup.n,
+                                                                setup.batch_size))), setup.mesh)
+    rows = [batch_indices(k, done, count, setup.n, setup.batch_size) for k in data_keys]
+    rows = np.stack([r if s is None else s[r] for r, s in zip(rows, subsets)])
+    return parallel.shard_leading(jnp.asarray(pad(rows)), setup.mesh)
 
 
 def _train_round(setup: _Setup, ids: list, *, measure_memory: bool):
     """Members ``ids`` (a multiple of the device count) trained together over the mesh.
 
-    Returns ``(params, mean loss of the last chunk)``, or, when ``measure_memory`` finds that the
-    compiled round needs more than the free device memory allows, its measured bytes per member.
+    Returns a :class:`_Round`, or, when ``measure_memory`` finds that the compiled round needs
+    more than the free device memory allows, its measured bytes per member (an int).
     """
-    axes, members = setup.axes, setup.members
+    axes, members, k = setup.axes, setup.members, len(ids)
     params, state, data_keys = _member_state(setup, ids)
     params, state = parallel.shard_leading((params, state), setup.mesh)
     subsets = [np.asarray(axes[SUBSET][1][members[i][SUBSET]]) if SUBSET in axes else None for i in ids]
-    program, loss = None, None
-    for done in range(0, setup.steps, setup.chunk):
-        count = min(setup.chunk, setup.steps - done)
-        rows = [batch_indices(k, done, count, setup.n, setup.batch_size) for k in data_keys]
-        rows = np.stack([r if s is None else s[r] for r, s in zip(rows, subsets)])
-        rows = np.pad(rows, [(0, 0), (0, setup.chunk - count), (0, 0)]).astype(np.int32)
-        args = (params, state, *setup.data, parallel.shard_leading(jnp.asarray(rows), setup.mesh), count)
-        if program is None:
-            program = _stacked_steps_jit.lower(setup.model, setup.optimizer, *args).compile()
-            if measure_memory:
-                n_dev = setup.mesh.devices.size
-                per_member = parallel.compiled_bytes(program) * n_dev // len(ids)
-                if parallel.members_per_round(len(ids), per_member, n_dev) < len(ids):
-                    return per_member
-        params, state, loss = program(*args)
-    return params, loss
+    evaluate = lambda p: np.asarray(_measures(setup.model, setup.probes, p, setup.valid))
+    valid_loss_of = lambda p: np.asarray(_measures(setup.model, (), p, setup.valid))[:, 0]
+    stopped = np.zeros(k, bool)
+    best = (params, np.full(k, np.inf), np.zeros(k, np.int64), np.zeros(k, np.int64))  # params, loss, step, since
+    train_loss, steps_done = np.full(k, np.nan, np.float32), np.zeros(k, np.int64)
+    snapshot_measures, snapshots = {}, {}
+    if 0 in setup.snapshot_steps:
+        snapshot_measures[0], snapshots[0] = evaluate(params), (params, stopped)
+    done = 0
+    for boundary in schedule(setup.steps, setup.chunk, setup.snapshot_steps):
+        if stopped.all():
+            break
+        count = boundary - done
+        args = (params, state, *setup.data, _minibatch_rows(setup, data_keys, subsets, done, count))
+        if measure_memory:
+            n_dev = setup.mesh.devices.size
+            per_member = _program_bytes(setup.model, setup.optimizer, _specs(args)) * n_dev // k
+            if parallel.members_per_round(k, per_member, n_dev) < k:
+                return per_member
+            measure_memory = False
+        with validation.traced_checks(False):  # the data were checked once, in sweep; jit keeps this trace
+            new_params, new_state, loss = _stacked_steps_jit(setup.model, setup.optimizer, *args, count)
+        params, state = _keep_where(stopped, params, new_params), _keep_where(stopped, state, new_state)
+        done = boundary
+        steps_done = np.where(stopped, steps_done, done)
+        if boundary in setup.snapshot_steps:
+            values = evaluate(params)
+            snapshot_measures[boundary] = np.where(stopped[:, None], np.nan, values)
+            snapshots[boundary] = (params, stopped)
+        if boundary % setup.chunk == 0 or boundary == setup.steps:
+            train_loss = np.where(stopped, train_loss, np.asarray(loss))
+            if setup.patience is not None:
+                valid_loss = valid_loss_of(params)
+                improved = (valid_loss < best[1]) & ~stopped
+                best = (_keep_where(improved, params, best[0]), np.where(improved, valid_loss, best[1]),
+                        np.where(improved, boundary, best[2]),
+                        np.where(improved, 0, np.where(stopped, best[3], best[3] + 1)))
+                stopped = stopped | (best[3] >= setup.patience)
+    if setup.patience is not None:
+        params, best_step = best[0], best[2]
+    else:
+        best_step = np.full(k, done)
+    return _Round(params, evaluate(params), train_loss, best_step, steps_done, snapshot_measures, snapshots)
 
 
-def _measure_names(model: Network, probes: Mapping[str, Probe], has_valid: bool) -> tuple:
-    names = ["train_loss"] + (["valid_loss", "valid_accuracy"] if has_valid else [])
+def _probe_names(model: Network, probes: Mapping[str, Probe]) -> list:
+    names = []
     for name, probe in probes.items():
         out = jax.eval_shape(lambda p: probe(model, p), model.param_shapes)
         if isinstance(out, Mapping):
@@ -250,7 +356,7 @@ def _measure_names(model: Network, probes: Mapping[str, Probe], has_valid: bool)
         else:
             raise ValueError(f"probe {name!r} must return a scalar or a dict of scalars per member, "
                              f"got shape {out.shape}.")
-    return tuple(names)
+    return names
 
 
 @partial(jax.jit, static_argnames=("model", "probes"))
@@ -268,6 +374,79 @@ def _measures(model, probes: tuple, params, valid) -> jax.Array:
         return jnp.stack(out).astype(jnp.float32) if out else jnp.zeros((0,), jnp.float32)
 
     return jax.vmap(one)(params)
+
+
+# ------------------------------------------------------------------------------ probes over members
+@partial(jax.jit, static_argnames=("model", "probe", "chunk", "checks"))
+def _probe_program(model, probe, chunk, checks, params, data):
+    """``checks`` only keys the compiled program: the caller traces it with or without traced checks."""
+    def one(p):
+        if chunk is None:
+            return probe(model, p, *data)
+        n = data[0].shape[0]
+        pieces = -(-n // chunk)
+        padded = parallel.pad_leading(data, pieces * chunk)  # the last example repeated, dropped below
+        blocks = jax.tree.map(lambda a: a.reshape((pieces, chunk) + a.shape[1:]), padded)
+        out = jax.lax.map(lambda block: probe(model, p, *block), blocks)
+        return jax.tree.map(lambda a: a.reshape((pieces * chunk,) + a.shape[2:])[:n], out)
+
+    return jax.vmap(one)(params)
+
+
+def probe_members(model: Network, params, probe: Callable, data: tuple, *, chunk: Optional[int] = None,
+                  checks: bool = True, mesh: Optional[jax.sharding.Mesh] = None):
+    """``probe(model, params_k, *data)`` for every member k of stacked ``params``, in one compiled call.
+
+    The members are vmapped and split over ``mesh``'s devices; the examples (the leading axis of
+    every array in ``data``) run whole, or in blocks of ``chunk`` through ``lax.map`` when memory
+    is short (same results). A bp-DNN target sweep over a test set, for instance::
+
+        targets = probe_members(net, table_params, lambda m, p, x, y: jp.bp_dnn_targets(m, p, x, y).targets,
+                                (test_x, test_y))
+
+    Args:
+        model: the members' network.
+        params: stacked parameters (leading axis K: ``Network.init_stacked``, ``parallel.stack``).
+        probe: ``probe(model, params, *data) → pytree`` of arrays with the examples on the leading
+            axis (a flow of ``jaxprobe.flows`` on a batch); hashable (a module-level function or a
+            lambda kept in a variable, so that the compiled program is reused).
+        data: arrays sharing their leading (example) axis.
+        chunk: examples per block (None: all at once).
+        checks: keep the probe's traced value checks (``jaxprobe.validation``: NaN inputs, outputs
+            that overflow); ``False`` checks the floating-point data once, here, and compiles the
+            probe without them (its finiteness reductions then drop out of the program).
+        mesh: the devices the members are split over (default all local devices).
+    Returns:
+        The probe's pytree with a leading member axis (K, N, ...).
+    Raises:
+        ValueError: ``data`` empty or of unequal lengths, a ``chunk`` that is not positive, or
+            (``checks=False``) data that are not finite.
+
+    >>> import jaxprobe as jp
+    >>> net = jp.mlp([3, 2])
+    >>> stacked = net.init_stacked(jax.random.split(jax.random.key(0), 4))
+    >>> probe_members(net, stacked, lambda m, p, x: m.apply(p, x), (jnp.ones((5, 3)),), chunk=2).shape
+    (4, 5, 2)
+    """
+    data = tuple(jnp.asarray(a) for a in data)
+    if not data or len({a.shape[0] if a.ndim else -1 for a in data}) != 1 or data[0].ndim == 0:
+        raise ValueError("data must be a non-empty tuple of arrays sharing their leading (example) axis, got shapes "
+                         f"{[a.shape for a in data]}.")
+    if chunk is not None:
+        chunk = validation.check_int("chunk", chunk, minimum=1)
+        chunk = None if chunk >= data[0].shape[0] else chunk
+    checks = validation.check_bool("checks", checks)
+    if not checks:
+        for i, a in enumerate(data):
+            if jnp.issubdtype(a.dtype, jnp.floating):
+                validation.check_finite(f"data[{i}]", a)
+    mesh = mesh or parallel.device_mesh()
+    k = jax.tree.leaves(params)[0].shape[0]
+    padded = parallel.round_up(k, mesh.devices.size)
+    params = parallel.shard_leading(parallel.pad_leading(params, padded), mesh)
+    with validation.traced_checks(checks and validation.traced_checks_enabled()):
+        out = _probe_program(model, probe, chunk, checks, params, parallel.replicate(data, mesh))
+    return jax.tree.map(lambda a: a[:k], out) if padded > k else out
 
 
 def _check_axes(axes: dict, factory, n_train: int) -> tuple:
@@ -313,6 +492,9 @@ def sweep(
     probes: Optional[Mapping[str, Probe]] = None,
     init: Optional[Callable[[Network, jax.Array], tuple]] = None,
     eval_every: Optional[int] = None,
+    shared_order: bool = False,
+    patience: Optional[int] = None,
+    snapshot_steps: Sequence[int] = (),
     mesh: Optional[jax.sharding.Mesh] = None,
     max_members_per_device: Optional[int] = None,
     keep_params: bool = False,
@@ -328,18 +510,27 @@ def sweep(
         optimizer: an optax factory or its name (default ``optax.sgd``); swept arguments go
             through ``optax.inject_hyperparams``.
         optimizer_args: fixed arguments of the optimizer (``learning_rate`` defaults to 0.01).
-        valid: ``(x, y)``; adds ``valid_loss`` and ``valid_accuracy`` of the final parameters.
+        valid: ``(x, y)``; adds ``valid_loss`` and ``valid_accuracy`` of the final parameters (of
+            the best ones under ``patience``).
         probes: ``{name: probe(model, params) → scalar or {key: scalar}}``, applied to every member
             (a dict gives the columns ``name.key``).
         init: ``init(model, key) → params`` (default ``model.init``).
-        eval_every: steps per compiled chunk (default one epoch); ``train_loss`` is the mean loss of
-            the last chunk, as ``fit``'s last ``history['train_loss']``.
+        eval_every: steps per compiled chunk and between evaluations (default one epoch);
+            ``train_loss`` is the mean loss of the last chunk, as ``fit``'s last ``history['train_loss']``.
+        shared_order: every member draws its minibatches in member 0's order (one wide first-layer
+            GEMM for all members; see the module docstring).
+        patience: early stopping per member after this many evaluations without a lower validation
+            loss (needs ``valid``); adds the columns ``best_step`` and ``steps_done``.
+        snapshot_steps: steps (0 … steps) whose parameters are measured (columns ``<measure>@<step>``)
+            and, with ``keep_params``, kept in ``table.snapshots`` (as ``fit``: none after a member stopped).
         mesh: the devices members are split over (default all local devices).
         max_members_per_device: a cap on members per device and round; without it the cap comes
             from the measured per-member footprint and the free device memory.
-        keep_params: keep each member's final parameters in ``table.params`` (this process's share).
+        keep_params: keep each member's final (best, under ``patience``) parameters in
+            ``table.params`` and its snapshots in ``table.snapshots`` (this process's share).
     Returns:
-        A :class:`SweepTable` (the whole grid on every process).
+        A :class:`SweepTable` (the whole grid on every process); ``table.settings`` records the
+        training settings (steps, batch size, optimizer, ``shared_order``, ``patience`` …).
     Raises:
         ValueError: an empty axis, subsets that cannot stack, an unknown axis (each naming the axis),
             or bad training arguments.
@@ -370,6 +561,15 @@ def sweep(
         raise ValueError(f"batch_size={batch_size} is larger than the training set ({n} examples).")
     chunk = min(int(eval_every or n // batch_size), steps)
     validation.check_positive("eval_every", chunk, integer=True)
+    shared_order = validation.check_bool("shared_order", shared_order)
+    if patience is not None:
+        patience = validation.check_int("patience", patience, minimum=1)
+        if valid is None:
+            raise ValueError("patience (early stopping) needs a validation set: pass valid=(x, y).")
+    if isinstance(snapshot_steps, (str, bytes)) or not isinstance(snapshot_steps, (tuple, list, range, np.ndarray)):
+        raise TypeError(f"snapshot_steps must be a sequence of steps, got {snapshot_steps!r}.")
+    snapshot_steps = tuple(sorted({validation.check_int(f"snapshot_steps[{i}]", s, minimum=0, maximum=steps)
+                                   for i, s in enumerate(list(snapshot_steps))}))
     probes = dict(probes or {})
     valid = None if valid is None else (jnp.asarray(valid[0], jnp.float32), jnp.asarray(valid[1], jnp.int32))
     opt = _injected(factory, tuple(sorted(fixed.items())), swept)
@@ -378,17 +578,24 @@ def sweep(
     n_dev = mesh.devices.size
 
     members = expand_grid(grid)
-    names = _measure_names(models[0], probes, valid is not None)
+    measured = (["valid_loss", "valid_accuracy"] if valid is not None else []) + _probe_names(models[0], probes)
+    names = ["train_loss"] + measured + (["best_step", "steps_done"] if patience is not None else [])
+    names += [f"{name}@{step}" for step in snapshot_steps for name in measured]
+    order_key = None
+    if shared_order:
+        order_key = member_keys(int(axes[SEED][1][members[0][SEED]]) if SEED in axes else 0)[1]
     mine = distributed.share(len(members))
     values = np.zeros((len(mine), len(names)), np.float32)
-    kept = {}
+    kept, kept_snapshots = {}, {}
     by_model = {}
     for i in mine:
         by_model.setdefault(members[i].get(MODEL, 0), []).append(i)
     xs, ys = parallel.replicate((jnp.asarray(x), jnp.asarray(y)), mesh)
+    valid = None if valid is None else parallel.replicate(valid, mesh)
     for model_index, group in by_model.items():
         net = models[model_index]
-        setup = _Setup(net, opt, init, axes, members, swept, (xs, ys), n, batch_size, steps, chunk, mesh)
+        setup = _Setup(net, opt, init, axes, members, swept, (xs, ys), valid, tuple(probes.items()), n, batch_size,
+                       steps, chunk, patience, snapshot_steps, order_key, mesh)
         cap = len(group) if max_members_per_device is None else max_members_per_device * n_dev
         size, start = parallel.round_up(min(len(group), cap), n_dev), 0
         while start < len(group):
@@ -398,13 +605,17 @@ def sweep(
             if isinstance(trained, int):  # the round does not fit in memory: fewer members per round
                 size = parallel.members_per_round(len(group), trained, n_dev)
                 continue
-            params, loss = trained
-            measured = np.concatenate([np.asarray(loss)[:, None],
-                                       np.asarray(_measures(net, tuple(probes.items()), params, valid))], axis=1)
+            columns = [trained.train_loss[:, None], trained.measures]
+            if patience is not None:
+                columns += [trained.best_step[:, None], trained.steps_done[:, None]]
+            columns += [trained.snapshot_measures[step] for step in snapshot_steps]
+            table = np.concatenate([np.asarray(c, np.float32).reshape(len(padded), -1) for c in columns], axis=1)
             for row, i in enumerate(ids):
-                values[i - mine.start] = measured[row]
+                values[i - mine.start] = table[row]
                 if keep_params:
-                    kept[i] = parallel.unstack(params, row)
+                    kept[i] = parallel.unstack(trained.params, row)
+                    kept_snapshots[i] = {step: parallel.unstack(p, row) for step, (p, had_stopped)
+                                         in trained.snapshots.items() if not had_stopped[row]}
             start += len(ids)
     values = distributed.gather_rows(values, len(members))
     rows = []
@@ -412,4 +623,7 @@ def sweep(
         row = {"member": i, **{a: axes[a][0][member[a]] for a in axes}}
         row.update({name: float(v) for name, v in zip(names, values[i])})
         rows.append(row)
-    return SweepTable(tuple(axes), names, rows, kept)
+    settings = {"steps": steps, "batch_size": batch_size, "eval_every": chunk,
+                "optimizer": getattr(factory, "__name__", str(factory)), "optimizer_args": fixed,
+                "shared_order": shared_order, "patience": patience, "snapshot_steps": list(snapshot_steps)}
+    return SweepTable(tuple(axes), tuple(names), rows, kept, kept_snapshots, settings)

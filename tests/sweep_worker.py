@@ -32,17 +32,33 @@ def small_sweep(mesh=None, max_members_per_device=None):
                  max_members_per_device=max_members_per_device)
 
 
+def stopping_sweep(mesh=None):
+    """Shared minibatch order, early stopping and snapshots: 2 seeds × 2 learning rates, 2 per device."""
+    import numpy as np
+
+    import jaxprobe as jp
+    from jaxprobe.sweep import sweep
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(48, 5)).astype(np.float32), rng.integers(0, 3, 48).astype(np.int32)
+    vx, vy = rng.normal(size=(32, 5)).astype(np.float32), rng.integers(0, 3, 32).astype(np.int32)
+    return sweep(jp.mlp([5, 8, 3]), (x, y), {"seed": [0, 2], "learning_rate": [0.05, 0.8]}, steps=30, batch_size=16,
+                 eval_every=2, valid=(vx, vy), patience=2, snapshot_steps=(5, 12), shared_order=True, mesh=mesh,
+                 max_members_per_device=2)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--devices", type=int, default=0)
     args, _ = parser.parse_known_args(argv)
-    if args.devices:  # before JAX starts its CPU backend
-        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.devices}"
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import jax
 
     from jaxprobe import distributed, parallel
+
+    if args.devices:  # before JAX starts its CPU backend
+        parallel.split_host_cpu(args.devices)
 
     args = distributed.add_arguments(parser).parse_args(argv)
     distributed.initialize_from(args)
@@ -53,6 +69,8 @@ def main(argv=None):
     if args.devices:
         result["single"] = small_sweep(mesh=parallel.device_mesh(jax.local_devices()[:1]),
                                        max_members_per_device=2).rows
+        result["stopping_sharded"] = stopping_sweep().rows
+        result["stopping_single"] = stopping_sweep(mesh=parallel.device_mesh(jax.local_devices()[:1])).rows
     if jax.process_index() == 0:
         with open(args.out, "w") as f:
             json.dump(result, f)

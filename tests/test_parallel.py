@@ -75,6 +75,14 @@ def test_sweep_sharded_over_four_devices_equals_one_device(worker_runs):
     assert [r["train_loss"] for r in result["sharded"]] == [r["train_loss"] for r in result["single"]]
 
 
+def test_early_stopping_shared_order_sweep_sharded_equals_one_device(worker_runs):
+    result = _load(worker_runs["four"])
+    sharded, single = result["stopping_sharded"], result["stopping_single"]
+    assert len({r["steps_done"] for r in single}) > 1  # members stopped at different steps
+    # NaN (snapshots after a stop) compare equal as strings
+    assert [{k: repr(v) for k, v in r.items()} for r in sharded] == [{k: repr(v) for k, v in r.items()} for r in single]
+
+
 def test_two_process_sweep_gives_the_one_process_table(worker_runs):
     if not hasattr(jax.config, "jax_cpu_collectives_implementation"):
         pytest.skip(f"jax {jax.__version__} has no CPU collectives, so it cannot run several CPU processes.")
@@ -117,6 +125,14 @@ def test_members_per_round_fits_memory_and_device_count():
     assert parallel.members_per_round(100, 10, 1, free_bytes=10**9, max_per_device=3) == 3
     with pytest.raises(ValueError, match="n_members"):
         parallel.members_per_round(0, 10, 1)
+
+
+def test_split_host_cpu_refuses_once_jax_has_started():
+    jax.devices()  # the backend is up (the 4-device split itself is the worker's, before JAX starts)
+    with pytest.raises(RuntimeError, match="before"):
+        parallel.split_host_cpu(2)
+    with pytest.raises(ValueError, match="n"):
+        parallel.split_host_cpu(0)
 
 
 def test_free_device_bytes_is_positive():

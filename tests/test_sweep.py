@@ -13,7 +13,7 @@ import jaxprobe as jp
 from jaxprobe import parallel
 from jaxprobe.report import Report
 from jaxprobe.sweep import SweepTable, expand_grid, member_keys, sweep
-from jaxprobe.train import fit
+from jaxprobe.train import batch_indices, fit
 
 MODEL = jp.mlp([5, 8, 3])
 RNG = np.random.default_rng(0)
@@ -137,14 +137,80 @@ def test_table_saved_as_csv_json_and_report(tmp_path):
 
 
 def test_sweep_larger_than_memory_runs_in_rounds(monkeypatch):
-    grid = {"seed": [0, 1, 2]}
-    together = sweep(MODEL, (X, Y), grid, **KW)
+    grid, kw = {"seed": [0, 1, 2]}, dict(KW, optimizer_args={"learning_rate": 0.123})  # a program no test measured
     compiled = []
     real = parallel.compiled_bytes
     monkeypatch.setattr(parallel, "compiled_bytes", lambda program: compiled.append(real(program)) or compiled[-1])
     # no free memory: the 3-member program is measured, refused, and the sweep runs one member per round
     monkeypatch.setattr(parallel, "free_device_bytes", lambda device=None: 0)
-    rounds = sweep(MODEL, (X, Y), grid, **KW)
+    rounds = sweep(MODEL, (X, Y), grid, **kw)
     assert len(compiled) == 2 and compiled[0] > compiled[1] > 0  # the 3-member program, then the 1-member one
+    monkeypatch.undo()
+    together = sweep(MODEL, (X, Y), grid, **kw)
     np.testing.assert_allclose(rounds.column("train_loss").astype(float),
                                together.column("train_loss").astype(float), rtol=1e-6)
+
+
+def test_shared_order_equals_fits_with_member_zeros_batch_order():
+    table = sweep(MODEL, (X, Y), {"seed": [4, 5]}, optimizer_args={"learning_rate": 0.3}, shared_order=True,
+                  keep_params=True, **KW)
+    assert table.settings["shared_order"] is True
+    order_key = member_keys(4)[1]  # member 0's data key
+    for i, row in enumerate(table.rows):
+        alone = fit(MODEL, MODEL.init(member_keys(int(row["seed"]))[0]), (X, Y), key=order_key, optimizer="sgd",
+                    learning_rate=0.3, progress=False, **KW)
+        assert _max_diff(alone.params, table.params[i]) <= 1e-6, row
+        np.testing.assert_allclose(row["train_loss"], alone.history["train_loss"][-1], rtol=1e-6)
+    # seed 5's own order differs from the shared one, so member 1 really trained on member 0's batches
+    assert not np.array_equal(batch_indices(member_keys(5)[1], 0, 7, len(X), 16), batch_indices(order_key, 0, 7,
+                                                                                                 len(X), 16))
+
+
+def test_patience_and_snapshots_equal_fit_per_member():
+    rng = np.random.default_rng(1)
+    vx, vy = rng.normal(size=(32, 5)).astype(np.float32), rng.integers(0, 3, 32).astype(np.int32)
+    kw = dict(batch_size=16, steps=30, eval_every=2, patience=2, snapshot_steps=(0, 5, 12))
+    table = sweep(MODEL, (X, Y), {"seed": [0], "learning_rate": [0.05, 0.8]}, valid=(vx, vy), keep_params=True, **kw)
+    stops = set()
+    for i, row in enumerate(table.rows):
+        init_key, data_key = member_keys(int(row["seed"]))
+        alone = fit(MODEL, MODEL.init(init_key), (X, Y), key=data_key, optimizer="sgd",
+                    learning_rate=float(row["learning_rate"]), valid=(vx, vy), progress=False, **kw)
+        assert _max_diff(alone.best_params, table.params[i]) <= 1e-6, row
+        assert (row["best_step"], row["steps_done"]) == (int(alone.best_step), alone.steps_done), row
+        np.testing.assert_allclose(row["valid_loss"], np.min(alone.history["valid_loss"]), rtol=1e-6)
+        np.testing.assert_allclose(row["train_loss"], alone.history["train_loss"][-1], rtol=1e-6)
+        for step in (0, 5, 12):
+            if step in alone.snapshots:
+                assert _max_diff(alone.snapshots[step], table.snapshots[i][step]) <= 1e-6
+                logits = MODEL.apply(alone.snapshots[step], vx)
+                np.testing.assert_allclose(row[f"valid_loss@{step}"], float(jp.softmax_cross_entropy(logits, vy)),
+                                           rtol=1e-5)
+            else:  # the member had stopped before this snapshot
+                assert np.isnan(row[f"valid_loss@{step}"]) and step not in table.snapshots[i]
+        stops.add(alone.steps_done)
+    assert len(stops) > 1 and min(stops) < 30  # members stopped at different steps, before the end
+
+
+def _targets(model, params, x, y):
+    return jp.bp_dnn_targets(model, params, x, y).targets
+
+
+def test_probe_members_equals_per_member_flows_whole_and_chunked():
+    from jaxprobe.sweep import probe_members
+
+    stacked = MODEL.init_stacked(jax.random.split(jax.random.key(7), 3))
+    x, y = jnp.asarray(X[:10]), jnp.asarray(Y[:10])
+    whole = probe_members(MODEL, stacked, _targets, (x, y))
+    chunked = probe_members(MODEL, stacked, _targets, (x, y), chunk=4)  # 4 + 4 + 2 (padded) examples
+    unchecked = probe_members(MODEL, stacked, _targets, (x, y), chunk=4, checks=False)
+    for k in range(3):
+        alone = _targets(MODEL, parallel.unstack(stacked, k), x, y)
+        for got_whole, got_chunked, got_unchecked, want in zip(whole, chunked, unchecked, alone):
+            assert got_whole.shape == (3,) + want.shape
+            for got in (got_whole, got_chunked, got_unchecked):
+                np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="leading"):
+        probe_members(MODEL, stacked, _targets, (x, y[:5]))
+    with pytest.raises(ValueError, match="data\\[0\\]"):
+        probe_members(MODEL, stacked, _targets, (x.at[0, 0].set(jnp.nan), y), checks=False)
