@@ -285,7 +285,7 @@ def _minibatch_rows(setup: _Setup, data_keys: list, subsets: list, done: int, co
     if setup.order_key is not None and subsets[0] is None:
         return parallel.replicate(jnp.asarray(pad(batch_indices(setup.order_key, done, count, setup.n,
                                                                 setup.batch_size))), setup.mesh)
-    rows = [batch_indices(k, done, count, setup.n, setup.batch_size) for k in data_keys]
+    rows = batch_indices(jnp.stack(data_keys), done, count, setup.n, setup.batch_size)
     rows = np.stack([r if s is None else s[r] for r, s in zip(rows, subsets)])
     return parallel.shard_leading(jnp.asarray(pad(rows)), setup.mesh)
 

@@ -137,10 +137,7 @@ def fit_gtp(model: Network, params, train: tuple, *, key: jax.Array, learning_ra
     done, longest = 0, max(b - a for a, b in zip([0] + bounds[:-1], bounds))
     for bound in bounds:
         count = bound - done
-        if stacked:
-            idx = np.stack([batch_indices(k, done, count, n, batch_size) for k in keys])
-        else:
-            idx = batch_indices(keys, done, count, n, batch_size)
+        idx = batch_indices(keys, done, count, n, batch_size)  # (K, count, batch) for K stacked keys
         pad = [(0, 0)] * (idx.ndim - 2) + [(0, longest - count), (0, 0)]
         run = _run_stacked if stacked else _run
         params, opt_state = run(model, optimizer, params, opt_state, x, y, jnp.asarray(np.pad(idx, pad)), count,
