@@ -4,6 +4,7 @@ import jax
 import numpy as np
 import pytest
 
+from jaxprobe.parallel import unstack
 from jaxprobe.analysis.verdicts import DOES_NOT_HOLD, HOLDS, NOT_DISCRIMINATING, NOT_MEASURABLE, PARTLY
 from jaxprobe.studies.jumps import jump_network
 from jaxprobe.studies.thesis_ch5 import analyses as A, claims, measures as M, protocol as P
@@ -129,7 +130,7 @@ def test_downstream_network_and_forwarded_layers_agree_with_the_full_network():
     x = jax.random.normal(jax.random.key(1), (2, 3, 100))                 # (K, S, 100)
     layers = P.forwarded_layers(net, params, x)
     assert [l.shape for l in layers] == [(2, 3, 100)] * 3
-    one = P.one_seed(params, 1)
+    one = unstack(params, 1)
     trace = net.trace(one, x[1])
     np.testing.assert_allclose(layers[2][1], np.asarray(trace.post[1]).reshape(3, 100), rtol=1e-5, atol=1e-5)
     sub = P.downstream_network(net, 1)

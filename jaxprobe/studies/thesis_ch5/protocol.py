@@ -24,11 +24,12 @@ import numpy as np
 from jaxprobe import validation
 from jaxprobe.data.jumps import FIRST
 from jaxprobe.models import Network, glorot_init_stacked
+from jaxprobe.parallel import unstack
 from jaxprobe.probes.synthesis import Above, ClassProbability, ascend, uniform_starts
 from jaxprobe.studies.jumps import Budget, run_arrays, run_from_arrays, train_seeds
 
 __all__ = ["MLPS", "CNNS", "MLP_POSITIONS", "CNN_POSITION", "STEP_SIZE", "START_RANGE", "THRESHOLD", "Synthesis",
-           "label_of", "trained_networks", "untrained_params", "one_seed", "synthesise", "conv_layers",
+           "label_of", "trained_networks", "untrained_params", "synthesise", "conv_layers",
            "forwarded_layers", "downstream_network", "layer_ascent"]
 
 MLPS = ("mlp1", "mlp2", "mlp3", "mlp4")
@@ -105,17 +106,12 @@ def untrained_params(net: Network, n_seeds: int, seed: int = 0):
     return glorot_init_stacked(net, keys)
 
 
-def one_seed(stacked, k: int):
-    """Seed ``k`` of stacked parameters."""
-    return jax.tree_util.tree_map(lambda a: a[k], stacked)
-
-
 def _n_seeds(stacked) -> int:
     return int(jax.tree_util.tree_leaves(stacked)[0].shape[0])
 
 
 def _ascend_seeds(net: Network, stacked, targets, starts, max_iter: int, transforms) -> Synthesis:
-    parts = [ascend(net, one_seed(stacked, k), ClassProbability(), jnp.asarray(targets), starts,
+    parts = [ascend(net, unstack(stacked, k), ClassProbability(), jnp.asarray(targets), starts,
                     step_size=STEP_SIZE, stop=Above(THRESHOLD), max_iter=int(max_iter), transforms=transforms)
              for k in range(_n_seeds(stacked))]
     return Synthesis(*(np.stack([np.asarray(getattr(p, f)) for p in parts]) for f in Synthesis._fields))
